@@ -1,0 +1,37 @@
+/**
+ * Shared types of layerwise-lr: the contract between parameter discovery, Algorithm 1,
+ * the learning-rate table and the optimizers. Kept in one small file so every module agrees.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** What a parameter tensor is, as Algorithm 1 and the optimizers need to know it. */
+export type ParamKind =
+  | 'kernel'     // weight of a conv / dense / depthwise conv (the paper's "conv/linear" tensors)
+  | 'bias'       // additive bias of a conv / dense layer
+  | 'scale'      // norm scale (BatchNorm / LayerNorm gamma)
+  | 'shift'      // norm shift (BatchNorm / LayerNorm beta)
+  | 'embedding'; // embedding-like: class token, position embedding, relative position bias table
+
+/** One trainable parameter tensor, with a stable dotted name (`layer2.0.conv1.kernel`). */
+export interface ParamInfo {
+  /** Public, stable key: dotted path as in PyTorch/timm. Every eta table is keyed by it. */
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** Number of elements, the paper's m_i. */
+  readonly numel: number;
+  readonly kind: ParamKind;
+  /** Fan-in / fan-out with PyTorch's conventions (for kernels; 1 for others). */
+  readonly fanIn: number;
+  readonly fanOut: number;
+  /** The tfjs variable holding the values (its own `.name` is tfjs's, not ours). */
+  readonly variable: tf.Variable;
+}
+
+/** A minibatch: model inputs and targets (integer labels or one-hot). */
+export interface Batch {
+  x: tf.Tensor | tf.Tensor[];
+  y: tf.Tensor;
+}
+
+/** A learning-rate schedule: optimizer step (0-based) -> learning rate. */
+export type Schedule = (step: number) => number;

@@ -1,0 +1,28 @@
+/**
+ * tfjs-backend-onednn: importing this module registers the `onednn` backend (when the addon loads).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import 'tfjs-backend-onednn';
+ * await tf.setBackend('onednn');
+ * ```
+ */
+import { registerOneDNNBackend, registerNativeKernel, BACKEND_NAME, MathBackendOneDNN } from './backend.js';
+import { nativeKernels } from './kernels/index.js';
+import { loadNative } from './native.js';
+
+export { BACKEND_NAME, MathBackendOneDNN, registerNativeKernel, loadNative };
+
+/** True when the native addon loaded and the backend is registered. */
+export const available: boolean = registerOneDNNBackend();
+if (available) for (const k of nativeKernels) registerNativeKernel(k);
+
+/** Number of native threads (OpenMP) in use. */
+export function getNumThreads(): number {
+  return loadNative().getNumThreads();
+}
+/** Sets the number of native threads. */
+export function setNumThreads(n: number): void {
+  loadNative().setNumThreads(n);
+}
