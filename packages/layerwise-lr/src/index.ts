@@ -1,0 +1,8 @@
+/**
+ * layerwise-lr: layer-wise learning-rate initialization (Algorithm 1 of "Initializing the Layer-wise
+ * Learning Rate") for TensorFlow.js, and optimizers that take per-parameter learning-rate multipliers.
+ */
+export * from './types.js';
+export * from './optim/index.js';
+export * from './schedule.js';
+export * from './accumulate.js';

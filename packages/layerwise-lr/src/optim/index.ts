@@ -1,0 +1,19 @@
+/** Optimizers: torch-exact SGD and AdamW with per-parameter eta, built from small composable transforms. */
+export {
+  ChainOptimizer, etaRecord, lrFromConfig,
+  type ChainOptions, type EtaSource, type NamedTensor, type OptimizerOptions, type OptimizerState, type ParamState, type SlotData,
+} from './base.js';
+export {
+  addWeightDecay, masked, scaleByAdam, scaleByLearningRate, traceMomentum,
+  type AdamOptions, type MomentumOptions, type ParamMask, type StepContext, type Transform,
+} from './transforms.js';
+export { decayAll, excludeFromWeightDecay, kernelsOnly, maskFromConfig, type DescribedMask, type ExcludeOptions } from './mask.js';
+export {
+  ADAMW_STEP_KERNEL, SGD_STEP_KERNEL, fusedAdamWStep, fusedSgdStep, hasFusedKernel, shouldUseFused,
+  type AdamWStepAttrs, type FusedMode, type SgdStepAttrs,
+} from './fused.js';
+export { SGD, type SGDOptions } from './sgd.js';
+export { AdamW, type AdamWOptions } from './adamw.js';
+export {
+  createOptimizer, getOptimizerInfo, listOptimizers, registerOptimizer, type OptimizerFactory, type OptimizerInfo,
+} from './registry.js';
