@@ -35,3 +35,43 @@ export interface Batch {
 
 /** A learning-rate schedule: optimizer step (0-based) -> learning rate. */
 export type Schedule = (step: number) => number;
+
+/**
+ * The parts of a tfjs-layers weight (`LayerVariable`) that layerwise-lr reads. Structural, so the
+ * library needs no import of `@tensorflow/tfjs-layers`; a real `LayerVariable` satisfies it.
+ */
+export interface LayerVariableLike {
+  /** tfjs's unique name (may carry a `_1` suffix). */
+  readonly name: string;
+  /** The scoped name before uniquification (`fc1/kernel`); preferred when present. */
+  readonly originalName?: string;
+  readonly dtype: string;
+  readonly shape: readonly (number | null)[];
+  readonly trainable: boolean;
+  /** The backing `tf.Variable` (typed `Tensor` by tfjs-layers). */
+  read(): tf.Tensor;
+}
+
+/** The parts of a tfjs-layers `Layer` that layerwise-lr reads (structural). */
+export interface LayerLike {
+  readonly name: string;
+  getClassName(): string;
+  readonly trainableWeights: readonly LayerVariableLike[];
+  readonly nonTrainableWeights: readonly LayerVariableLike[];
+  /** Present on nested models (a `Sequential` or functional model used as a layer). */
+  readonly layers?: readonly LayerLike[];
+}
+
+/**
+ * The parts of a `tf.LayersModel` that layerwise-lr reads (structural): a real `tf.LayersModel`
+ * (`tf.sequential(...)`, `tf.model(...)`) satisfies it.
+ */
+export interface LayersModelLike extends LayerLike {
+  readonly layers: readonly LayerLike[];
+  /** All weights, trainable and not, in model order. */
+  readonly weights: readonly LayerVariableLike[];
+  apply(inputs: tf.Tensor | tf.Tensor[], kwargs?: { training?: boolean }): unknown;
+}
+
+/** How Algorithm 1 (re-)initializes the parameters before measuring: the paper's `fan-out`, or `fan-in`, or `none`. */
+export type InitMode = 'fan-out' | 'fan-in' | 'none';
