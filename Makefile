@@ -13,7 +13,7 @@ test: setup
 	npm test
 
 bench: setup
-	npm run bench --workspaces --if-present
+	npm run bench
 
 clean:
 	rm -rf node_modules packages/*/dist packages/*/build

@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+/**
+ * Training-step benchmark: ms per full step (forward, backward, SGD-momentum update) and GFLOP/s on the
+ * `onednn` and `cpu` backends, PyTorch's step on the same shapes in the same run (when /usr/bin/python3 has
+ * torch), Algorithm 1's cost with T=10, and which kernels a step dispatches that are still JavaScript.
+ *
+ *   node bench/step.mjs [--models mlp,bn-cnn] [--backends onednn,cpu] [--iters 10] [--no-torch]
+ *
+ * Timings are medians over `--iters` steps after 3 warm-up steps. Not a test: nothing here asserts a time.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import * as onednn from 'tfjs-backend-onednn';
+import { collectParams, SGD, measureLayerwiseLR } from 'layerwise-lr';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const models = opt('models', 'mlp,bn-cnn').split(',');
+const backends = opt('backends', 'onednn,cpu').split(',');
+const iters = Number(opt('iters', '10'));
+const withTorch = !args.includes('--no-torch');
+
+/** Model builders: [model, input shape (NHWC), forward GFLOP per example]. */
+const builders = {
+  mlp() {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [28, 28, 1], name: 'flatten' }),
+        tf.layers.dense({ units: 1024, activation: 'relu', name: 'fc1' }),
+        tf.layers.dense({ units: 1024, activation: 'relu', name: 'fc2' }),
+        tf.layers.dense({ units: 10, name: 'fc3' }),
+      ],
+    });
+    const flop = 2 * (784 * 1024 + 1024 * 1024 + 1024 * 10);
+    return { model, batch: 256, input: [28, 28, 1], fwdFlopPerExample: flop };
+  },
+  'bn-cnn'() {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, padding: 'same', name: 'conv1' }),
+        tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: 'bn1' }),
+        tf.layers.activation({ activation: 'relu' }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', name: 'conv2' }),
+        tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: 'bn2' }),
+        tf.layers.activation({ activation: 'relu' }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 10, name: 'fc' }),
+      ],
+    });
+    const flop = 2 * (28 * 28 * 9 * 1 * 32 + 14 * 14 * 9 * 32 * 64 + 64 * 7 * 7 * 10);
+    return { model, batch: 128, input: [28, 28, 1], fwdFlopPerExample: flop };
+  },
+};
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function lossOf(model, x, y) {
+  const logits = model.apply(x, { training: true });
+  return tf.losses.softmaxCrossEntropy(y, logits);
+}
+
+async function benchOne(name, backend) {
+  await tf.setBackend(backend);
+  const spec = builders[name]();
+  const { model, batch } = spec;
+  const params = collectParams(model);
+  const sgd = new SGD(params, { lr: 0.01, momentum: 0.9 });
+  const x = tf.randomNormal([batch, ...spec.input]);
+  const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32'), 10);
+  const vars = params.map((p) => p.variable);
+  const step = () => {
+    const cost = sgd.minimize(() => lossOf(model, x, y), true, vars);
+    cost.dataSync();
+    cost.dispose();
+  };
+  const n = backend === 'cpu' ? Math.min(iters, 3) : iters;
+  for (let i = 0; i < 2; i++) step();
+  const before = tf.memory().numTensors;
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    step();
+    times.push(performance.now() - t0);
+  }
+  const leaked = tf.memory().numTensors - before;
+  // Kernels one step dispatches, and which of them still run the JavaScript cpu implementation.
+  let jsKernels = [];
+  if (backend === 'onednn') {
+    const prof = await tf.profile(step);
+    const names = [...new Set(prof.kernelNames)];
+    jsKernels = names.filter((k) => {
+      const mine = tf.getKernel(k, 'onednn');
+      const cpu = tf.getKernel(k, 'cpu');
+      return mine && cpu && mine.kernelFunc === cpu.kernelFunc && !['Identity', 'Reshape'].includes(k);
+    });
+  }
+  // Algorithm 1 with T = 10 versus 10 forward-backward passes.
+  let alg1Ratio = null;
+  if (backend === 'onednn') {
+    const batches = Array.from({ length: 10 }, () => ({ x, y }));
+    const t0 = performance.now();
+    await measureLayerwiseLR(model, batches, { steps: 10, init: 'fan-out', seed: 0 });
+    const tAlg = performance.now() - t0;
+    const t1 = performance.now();
+    for (let i = 0; i < 10; i++) {
+      const { value, grads } = tf.variableGrads(() => lossOf(model, x, y), vars);
+      value.dataSync();
+      tf.dispose([value, grads]);
+    }
+    alg1Ratio = tAlg / (performance.now() - t1);
+  }
+  const ms = median(times);
+  const gflops = (3 * spec.fwdFlopPerExample * batch) / (ms * 1e6);
+  tf.dispose([x, y]);
+  model.dispose();
+  sgd.dispose();
+  return { ms, gflops, leaked, jsKernels, alg1Ratio };
+}
+
+function torchTimes(names) {
+  if (!withTorch || !existsSync('/usr/bin/python3')) return {};
+  try {
+    const out = execFileSync('/usr/bin/python3', [path.join(here, 'torch_step.py'), ...names], {
+      env: { ...process.env, OMP_WAIT_POLICY: 'passive', BENCH_ITERS: String(iters) },
+      encoding: 'utf8',
+    });
+    return JSON.parse(out.trim().split('\n').pop());
+  } catch (e) {
+    console.error(`(PyTorch reference skipped: ${String(e.message).split('\n')[0]})`);
+    return {};
+  }
+}
+
+if (backends.includes('onednn') && !onednn.available) {
+  console.error('onednn backend unavailable: apt-get install libdnnl-dev && npm run build -w tfjs-backend-onednn');
+  process.exit(1);
+}
+const torch = torchTimes(models);
+console.log(`threads: ${onednn.available ? onednn.getNumThreads() : '-'}; iters: ${iters}; ${new Date().toISOString()}`);
+const header = ['model', 'backend', 'ms/step', 'GFLOP/s', 'vs cpu', 'vs torch', 'leaked tensors', 'alg1(T=10)/10 fwd-bwd'];
+const rows = [];
+for (const name of models) {
+  const res = {};
+  for (const b of backends) res[b] = await benchOne(name, b);
+  for (const b of backends) {
+    const r = res[b];
+    rows.push([
+      name, b, r.ms.toFixed(1), r.gflops.toFixed(1),
+      res.cpu && b !== 'cpu' ? `${(res.cpu.ms / r.ms).toFixed(1)}x faster` : '',
+      torch[name] ? `${(r.ms / torch[name]).toFixed(2)}x torch time` : '',
+      String(r.leaked), r.alg1Ratio ? r.alg1Ratio.toFixed(3) : '',
+    ]);
+    if (r.jsKernels.length) console.log(`${name}: kernels still in JavaScript on onednn: ${r.jsKernels.join(', ')}`);
+  }
+  if (torch[name]) rows.push([name, 'pytorch', torch[name].toFixed(1), '', '', '1.00x', '', '']);
+}
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const fmt = (r) => r.map((c, i) => c.padEnd(widths[i])).join('  ');
+console.log(fmt(header));
+for (const r of rows) console.log(fmt(r));

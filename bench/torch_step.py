@@ -1,0 +1,58 @@
+"""PyTorch reference for bench/step.mjs: the same training steps (forward, backward, SGD-momentum update)
+on the same shapes, timed the same way. Prints one JSON object {model: ms_per_step}.
+
+Run with Debian's interpreter (/usr/bin/python3, python3-torch); OMP_WAIT_POLICY=passive is set by the caller
+because it is PyTorch's fastest setting on this machine (see docs/benchmarks.md).
+"""
+import json
+import os
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.set_num_threads(int(os.environ.get("LWLR_NUM_THREADS", os.cpu_count() or 1)))
+torch.manual_seed(0)
+
+
+def mlp():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 10)), (256, 1, 28, 28)
+
+
+def bn_cnn():
+    # Same as bench/step.mjs: conv3x3(32)-BN-ReLU-maxpool2, conv3x3(64)-BN-ReLU-maxpool2, dense(10). 'same' padding.
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * 7 * 7, 10),
+    ), (128, 1, 28, 28)
+
+
+def time_step(model, shape, warmup, iters):
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = torch.randn(*shape)
+    y = torch.randint(0, 10, (shape[0],))
+    model.train()
+    times = []
+    for i in range(warmup + iters):
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    times.sort()
+    return 1000 * times[len(times) // 2]
+
+
+if __name__ == "__main__":
+    wanted = sys.argv[1:] or ["mlp", "bn-cnn"]
+    builders = {"mlp": mlp, "bn-cnn": bn_cnn}
+    out = {}
+    for name in wanted:
+        model, shape = builders[name]()
+        out[name] = time_step(model, shape, warmup=3, iters=int(os.environ.get("BENCH_ITERS", "10")))
+    print(json.dumps(out))
