@@ -1,5 +1,5 @@
 // 2-D pooling, NHWC: MaxPool / AvgPool forward and AvgPoolGrad on oneDNN's pooling primitives; MaxPoolGrad
-// as a direct loop with tfjs's exact semantics (gradient to the FIRST maximum of each window in row-major
+// as a direct vectorized loop with tfjs's exact semantics (gradient to the FIRST maximum of each window in row-major
 // window order, NaN ignored), which oneDNN's workspace-based backward does not promise and which would need
 // the forward's workspace (tfjs does not keep it).
 //
@@ -114,55 +114,61 @@ static Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info) {
   });
 }
 
-// maxPoolGrad(x, dy, dx, p): dx = 0; for each output (n, oh, ow, c): dx[argmax of window] += dy.
+// maxPoolGrad(x, dy, dx, p): dx = 0; for each output (n, oh, ow, c): dx[first argmax of the window] += dy.
+// Two vectorized passes per window over the channel vector (NHWC): the maximum (NaN ignored, as tfjs's
+// `pixel > max`), then the window positions in row-major order, giving dy to the first equal to the maximum
+// (tfjs's first strict maximum); a window whose maximum is -Infinity gives nothing (tfjs: position -1).
 // Parallel over (image, channel block): blocks are disjoint in dx, so the scatter has no races.
-static Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
-  return guarded(info, "maxPoolGrad", [&]() -> Napi::Value {
-    const float* X = f32(info[0]);
-    const float* DY = f32(info[1]);
-    float* DX = f32(info[2]);
-    const PoolParams c = parsePool(info[3]);
-    constexpr int64_t CB = 64;
-    const int64_t nCb = (c.C + CB - 1) / CB;
-    const int64_t tasks = c.N * nCb;
-    const int64_t HWC = c.IH * c.IW * c.C;
+// Compiled for AVX-512, AVX2 and baseline x86-64, chosen at load time (the addon is built without -march).
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void maxPoolGradLoop(const float* X,
+                                                                                         const float* DY, float* DX,
+                                                                                         const PoolParams c) {
+  constexpr int64_t CB = 64;
+  const int64_t nCb = (c.C + CB - 1) / CB;
+  const int64_t tasks = c.N * nCb;
+  const int64_t HWC = c.IH * c.IW * c.C;
+  const float ninf = -std::numeric_limits<float>::infinity();
 #pragma omp parallel for schedule(static) if (tasks > 1 && c.N * HWC > 32768)
-    for (int64_t t = 0; t < tasks; ++t) {
-      const int64_t n = t / nCb, c0 = (t % nCb) * CB, cb = std::min(CB, c.C - c0);
-      const float* x = X + n * HWC + c0;
-      float* dx = DX + n * HWC + c0;
-      const float* dy = DY + n * c.OH * c.OW * c.C + c0;
-      for (int64_t p = 0; p < c.IH * c.IW; ++p) std::fill(dx + p * c.C, dx + p * c.C + cb, 0.f);
-      float best[CB];
-      int32_t where[CB];
-      for (int64_t oh = 0; oh < c.OH; ++oh) {
-        const int64_t r0 = oh * c.SH - c.PT;
-        const int64_t rMin = std::max<int64_t>(r0, 0), rMax = std::min<int64_t>(c.IH, r0 + c.KH);
-        for (int64_t ow = 0; ow < c.OW; ++ow) {
-          const int64_t q0 = ow * c.SW - c.PL;
-          const int64_t qMin = std::max<int64_t>(q0, 0), qMax = std::min<int64_t>(c.IW, q0 + c.KW);
-          for (int64_t k = 0; k < cb; ++k) {
-            best[k] = -std::numeric_limits<float>::infinity();
-            where[k] = -1;
+  for (int64_t t = 0; t < tasks; ++t) {
+    const int64_t n = t / nCb, c0 = (t % nCb) * CB, cb = std::min(CB, c.C - c0);
+    const float* x = X + n * HWC + c0;
+    float* dx = DX + n * HWC + c0;
+    const float* dy = DY + n * c.OH * c.OW * c.C + c0;
+    for (int64_t p = 0; p < c.IH * c.IW; ++p) std::fill(dx + p * c.C, dx + p * c.C + cb, 0.f);
+    float best[CB], pend[CB];
+    for (int64_t oh = 0; oh < c.OH; ++oh) {
+      const int64_t r0 = oh * c.SH - c.PT;
+      const int64_t rMin = std::max<int64_t>(r0, 0), rMax = std::min<int64_t>(c.IH, r0 + c.KH);
+      for (int64_t ow = 0; ow < c.OW; ++ow) {
+        const int64_t q0 = ow * c.SW - c.PL;
+        const int64_t qMin = std::max<int64_t>(q0, 0), qMax = std::min<int64_t>(c.IW, q0 + c.KW);
+        for (int64_t k = 0; k < cb; ++k) best[k] = ninf;
+        for (int64_t r = rMin; r < rMax; ++r)
+          for (int64_t q = qMin; q < qMax; ++q) {
+            const float* xp = x + (r * c.IW + q) * c.C;
+            for (int64_t k = 0; k < cb; ++k) best[k] = xp[k] > best[k] ? xp[k] : best[k];
           }
-          for (int64_t r = rMin; r < rMax; ++r) {
-            for (int64_t q = qMin; q < qMax; ++q) {
-              const int32_t pos = static_cast<int32_t>(r * c.IW + q);
-              const float* xp = x + pos * c.C;
-              for (int64_t k = 0; k < cb; ++k) {
-                const bool gt = xp[k] > best[k];
-                best[k] = gt ? xp[k] : best[k];
-                where[k] = gt ? pos : where[k];
-              }
+        const float* dyp = dy + (oh * c.OW + ow) * c.C;
+        for (int64_t k = 0; k < cb; ++k) pend[k] = best[k] > ninf ? dyp[k] : 0.f;
+        for (int64_t r = rMin; r < rMax; ++r)
+          for (int64_t q = qMin; q < qMax; ++q) {
+            const float* xp = x + (r * c.IW + q) * c.C;
+            float* dxp = dx + (r * c.IW + q) * c.C;
+            for (int64_t k = 0; k < cb; ++k) {
+              const bool hit = xp[k] == best[k];
+              dxp[k] += hit ? pend[k] : 0.f;
+              pend[k] = hit ? 0.f : pend[k];
             }
           }
-          const float* dyp = dy + (oh * c.OW + ow) * c.C;
-          for (int64_t k = 0; k < cb; ++k) {
-            if (where[k] >= 0) dx[static_cast<int64_t>(where[k]) * c.C + k] += dyp[k];
-          }
-        }
       }
     }
+  }
+}
+
+static Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
+  return guarded(info, "maxPoolGrad", [&]() -> Napi::Value {
+    const PoolParams c = parsePool(info[3]);
+    maxPoolGradLoop(f32(info[0]), f32(info[1]), f32(info[2]), c);
     return info.Env().Undefined();
   });
 }

@@ -281,3 +281,34 @@ test('FusedDepthwiseConv2D: bias + activations and its gradients', async () => {
     { rtol: RTOL, label: 'fused depthwise grads' },
   );
 });
+
+test('no leak: 60 synchronous conv + pool + matmul training-like steps keep tensors and RSS flat', async () => {
+  const prev = tf.getBackend();
+  await tf.setBackend('onednn');
+  const x = tf.randomNormal([16, 28, 28, 8]);
+  const w = tf.variable(tf.randomNormal([3, 3, 8, 16], 0, 0.1));
+  const d = tf.variable(tf.randomNormal([14 * 14 * 16, 10], 0, 0.05));
+  const step = (): void => {
+    const { value, grads } = tf.variableGrads(() =>
+      tf.maxPool(tf.relu(tf.conv2d(x as tf.Tensor4D, w as unknown as tf.Tensor4D, 1, 'same')), 2, 2, 'valid')
+        .reshape([16, -1])
+        .matMul(d)
+        .square()
+        .mean() as tf.Scalar,
+    );
+    tf.tidy(() => {
+      w.assign(w.sub(grads[w.name].mul(0.01)));
+      d.assign(d.sub(grads[d.name].mul(0.01)));
+    });
+    tf.dispose([value, grads]);
+  };
+  for (let i = 0; i < 10; i++) step();
+  const n0 = tf.memory().numTensors;
+  const rss0 = process.memoryUsage().rss;
+  for (let i = 0; i < 60; i++) step();
+  assert.equal(tf.memory().numTensors, n0);
+  const grewMB = (process.memoryUsage().rss - rss0) / 1e6;
+  assert.ok(grewMB < 150, `RSS grew by ${grewMB.toFixed(0)} MB`);
+  tf.dispose([x, w, d]);
+  await tf.setBackend(prev);
+});
