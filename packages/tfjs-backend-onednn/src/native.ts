@@ -21,10 +21,30 @@ const packageRoot = path.resolve(here, '..', '..');
 let cached: NativeAddon | undefined;
 let loadError: Error | undefined;
 
+/**
+ * OpenMP wait policy, set before the addon (and with it libgomp, shared with oneDNN) loads: libgomp reads
+ * OMP_WAIT_POLICY / GOMP_SPINCOUNT once, at load. Default here: OMP_WAIT_POLICY=passive — idle OpenMP threads
+ * sleep instead of spinning while JavaScript runs between native calls. Measured on 2 cores (root
+ * bench/step.mjs, interleaved runs; packages/tfjs-backend-onednn/bench/eltwise.mjs --wait-policy): on an idle
+ * machine passive and libgomp's default spin are within noise (MLP step ~20-26 ms either way); when anything
+ * else uses a core (other processes, V8's GC threads) spinning threads wait at barriers for descheduled
+ * ones: MLP step 160-172 ms (default) vs 32-45 ms (passive), BN-CNN 810-940 vs 290-320 ms; active is as bad.
+ * Set OMP_WAIT_POLICY (or GOMP_SPINCOUNT) yourself to override; LWLR_OMP_WAIT_POLICY=<policy> changes the
+ * default, LWLR_OMP_WAIT_POLICY=none leaves libgomp's own. No effect if libgomp was already loaded.
+ */
+function setDefaultOmpWaitPolicy(): void {
+  const env = process.env;
+  if (env.OMP_WAIT_POLICY !== undefined || env.GOMP_SPINCOUNT !== undefined) return;
+  const policy = env.LWLR_OMP_WAIT_POLICY ?? 'passive';
+  if (policy === '' || policy === 'none') return;
+  env.OMP_WAIT_POLICY = policy;
+}
+
 /** The addon, loaded once. Throws an Error explaining how to build it when it is missing. */
 export function loadNative(): NativeAddon {
   if (cached) return cached;
   if (loadError) throw loadError;
+  setDefaultOmpWaitPolicy();
   const require = createRequire(import.meta.url);
   const file = path.join(packageRoot, 'build', 'Release', 'onednn.node');
   try {

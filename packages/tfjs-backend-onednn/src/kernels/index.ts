@@ -3,6 +3,7 @@
  * registration). To add one: write src/kernels/<KernelName>.ts and add it to this list.
  */
 import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { elementwiseKernels } from './elementwise.js';
 import { batchMatMulConfig } from './BatchMatMul.js';
 import { fusedMatMulConfig } from './_FusedMatMul.js';
 import { conv2DConfig } from './Conv2D.js';
@@ -19,6 +20,7 @@ import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { avgPoolGradConfig } from './AvgPoolGrad.js';
 
 export const nativeKernels: KernelConfig[] = [
+  ...elementwiseKernels,
   batchMatMulConfig,
   fusedMatMulConfig,
   conv2DConfig,

@@ -1,0 +1,77 @@
+/**
+ * Binary elementwise kernels on float32 with broadcasting (native/binary.cc), the comparisons that the
+ * gradients use (-> bool), EluGrad and AddN. int32/bool/complex operands and mixed dtypes use the cpu kernel,
+ * so integer arithmetic stays exact.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { allocOutput, f32In, nativeKernel, sizeOf } from './ew-util.js';
+
+/** Native op codes of ewBinary (native/binary.cc, enum BinaryOp). */
+export const BinaryOp = {
+  Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, Pow: 6, SquaredDifference: 7, EluGrad: 8,
+  Greater: 9, GreaterEqual: 10, Less: 11, LessEqual: 12, Equal: 13, NotEqual: 14,
+} as const;
+
+const comparisons = new Set<string>(['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual']);
+
+/** Runs ewBinary on two float32 tensors; null when either is not float32. */
+export function runBinary(
+  backend: Parameters<typeof f32In>[0],
+  opName: keyof typeof BinaryOp,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+): tf.TensorInfo | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const av = f32In(backend, a);
+  const bv = f32In(backend, b);
+  if (av === null || bv === null) return null;
+  const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  const n = sizeOf(outShape);
+  const isCmp = comparisons.has(opName);
+  const out = isCmp ? new Uint8Array(n) : allocOutput(backend, n);
+  backend.native.ewBinary(BinaryOp[opName], av, a.shape, bv, b.shape, out, outShape);
+  return backend.makeTensorInfo(outShape, isCmp ? 'bool' : 'float32', out);
+}
+
+function binaryKernel(kernelName: keyof typeof BinaryOp): tf.KernelConfig {
+  return nativeKernel(kernelName, ({ inputs, backend }) => runBinary(backend, kernelName, inputs.a!, inputs.b!));
+}
+
+export const binaryKernels: tf.KernelConfig[] = [
+  binaryKernel('Add'),
+  binaryKernel('Sub'),
+  binaryKernel('Multiply'),
+  binaryKernel('RealDiv'),
+  binaryKernel('Maximum'),
+  binaryKernel('Minimum'),
+  binaryKernel('Pow'),
+  binaryKernel('SquaredDifference'),
+  binaryKernel('Greater'),
+  binaryKernel('GreaterEqual'),
+  binaryKernel('Less'),
+  binaryKernel('LessEqual'),
+  binaryKernel('Equal'),
+  binaryKernel('NotEqual'),
+  // EluGrad(dy, y): dy where y >= 0, dy * (y + 1) elsewhere; same shapes.
+  nativeKernel('EluGrad', ({ inputs, backend }) => {
+    const { dy, y } = inputs;
+    if (dy!.shape.join(',') !== y!.shape.join(',')) return null;
+    return runBinary(backend, 'EluGrad', dy!, y!);
+  }),
+  // AddN: the sum of same-shape float32 tensors (gradient accumulation).
+  nativeKernel('AddN', ({ inputs, backend }) => {
+    const ts = inputs as unknown as tf.TensorInfo[];
+    if (ts.length === 0) return null;
+    const shape = ts[0]!.shape;
+    const vals: Float32Array[] = [];
+    for (const t of ts) {
+      if (t.shape.join(',') !== shape.join(',')) return null;
+      const v = f32In(backend, t);
+      if (v === null) return null;
+      vals.push(v);
+    }
+    const out = allocOutput(backend, sizeOf(shape));
+    backend.native.ewAddN(vals, out);
+    return backend.makeTensorInfo(shape, 'float32', out);
+  }),
+];

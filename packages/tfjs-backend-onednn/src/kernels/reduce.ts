@@ -1,0 +1,104 @@
+/**
+ * Reductions over any set of axes (native/reduce.cc) and Softmax.
+ *
+ * The axes are grouped into the native [outer, r, inner] form: after dropping size-1 dims and merging
+ * neighbours, reduced dims forming one block give (outer, r, inner) directly — innermost axes (inner = 1,
+ * e.g. Softmax's sums, Mean over features) and outermost axes (outer = 1, e.g. the bias gradient Sum over
+ * axis 0 of [B, N]) included. Any other pattern is transposed natively (kept dims first) and then reduced
+ * over its innermost block.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { MathBackendOneDNN } from '../backend.js';
+import { allocOutput, f32In, nativeKernel, sizeOf } from './ew-util.js';
+
+const ReduceOp = { Sum: 0, Mean: 1, Max: 2, Min: 3, Prod: 4, ArgMax: 5, ArgMin: 6 } as const;
+type ReduceName = keyof typeof ReduceOp;
+
+/** [outer, r, inner] when the reduced axes form one block after collapsing, else null. */
+export function reductionBlock(shape: readonly number[], axes: readonly number[]): [number, number, number] | null {
+  const red = new Set(axes);
+  // 0 = before the block, 1 = in the block, 2 = after the block
+  let phase = 0;
+  let outer = 1;
+  let r = 1;
+  let inner = 1;
+  for (let d = 0; d < shape.length; d++) {
+    const s = shape[d]!;
+    if (s === 1) continue;
+    if (red.has(d)) {
+      if (phase === 2) return null;
+      phase = 1;
+      r *= s;
+    } else if (phase === 0) {
+      outer *= s;
+    } else {
+      phase = 2;
+      inner *= s;
+    }
+  }
+  return [outer, r, inner];
+}
+
+function reduce(
+  backend: MathBackendOneDNN,
+  name: ReduceName,
+  x: tf.TensorInfo,
+  axisAttr: number | number[] | undefined | null,
+  keepDims: boolean,
+): tf.TensorInfo | null {
+  const xv = f32In(backend, x);
+  if (xv === null) return null;
+  const n = sizeOf(x.shape);
+  if (n === 0) return null;
+  const axes = tf.util.parseAxisParam((axisAttr ?? null) as number[], x.shape);
+  const isArg = name === 'ArgMax' || name === 'ArgMin';
+  if (new Set(axes).size !== axes.length) return null; // repeated axes: the cpu kernel's (odd) semantics
+  const [outShape, reduceShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, isArg ? [axes[0]!] : axes);
+  const outN = sizeOf(outShape);
+  const r = sizeOf(reduceShape);
+  let src = xv;
+  let block = reductionBlock(x.shape, isArg ? [axes[0]!] : axes);
+  if (block === null) {
+    // Kept dims first (original order), reduced dims last.
+    const red = new Set(axes);
+    const perm = [...x.shape.keys()].filter((d) => !red.has(d)).concat(axes.slice().sort((p, q) => p - q));
+    src = allocOutput(backend, n);
+    backend.native.ewTranspose(xv, x.shape, perm, src);
+    block = [outN, r, 1];
+  }
+  const out = isArg ? new Int32Array(outN) : allocOutput(backend, outN);
+  backend.native.ewReduce(ReduceOp[name], src, block[0], block[1], block[2], out);
+  const shape = keepDims && !isArg ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
+  return backend.makeTensorInfo(shape, isArg ? 'int32' : 'float32', out);
+}
+
+export const reduceKernels: tf.KernelConfig[] = [
+  nativeKernel('Sum', ({ inputs, backend, attrs }) =>
+    reduce(backend, 'Sum', inputs.x!, attrs.axis as number[], !!attrs.keepDims)),
+  nativeKernel('Mean', ({ inputs, backend, attrs }) =>
+    reduce(backend, 'Mean', inputs.x!, attrs.axis as number[], !!attrs.keepDims)),
+  nativeKernel('Max', ({ inputs, backend, attrs }) =>
+    reduce(backend, 'Max', inputs.x!, attrs.reductionIndices as number[], !!attrs.keepDims)),
+  nativeKernel('Min', ({ inputs, backend, attrs }) =>
+    reduce(backend, 'Min', inputs.x!, attrs.axis as number[], !!attrs.keepDims)),
+  nativeKernel('Prod', ({ inputs, backend, attrs }) =>
+    reduce(backend, 'Prod', inputs.x!, attrs.axis as number[], !!attrs.keepDims)),
+  nativeKernel('ArgMax', ({ inputs, backend, attrs }) =>
+    reduce(backend, 'ArgMax', inputs.x!, attrs.axis as number, false)),
+  nativeKernel('ArgMin', ({ inputs, backend, attrs }) =>
+    reduce(backend, 'ArgMin', inputs.x!, attrs.axis as number, false)),
+  nativeKernel('Softmax', ({ inputs, backend, attrs }) => {
+    const x = inputs.logits!;
+    const rank = x.shape.length;
+    const dim = attrs.dim as number;
+    if (rank === 0 || (dim !== -1 && dim !== rank - 1)) return null;
+    const xv = f32In(backend, x);
+    if (xv === null) return null;
+    const n = sizeOf(x.shape);
+    const cols = x.shape[rank - 1]!;
+    if (n === 0) return null;
+    const out = allocOutput(backend, n);
+    backend.native.ewSoftmax(xv, n / cols, cols, out, false);
+    return backend.makeTensorInfo(x.shape, 'float32', out);
+  }),
+];
