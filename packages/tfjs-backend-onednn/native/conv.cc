@@ -92,12 +92,14 @@ struct WeightsIn {
     auto& eng = cpuEngine();
     user = memory(userMd, eng, DNNL_MEMORY_NONE);
     reorder = !(userMd == primMd);
-    prim = reorder ? memory(primMd, eng) : user;
+    prim = reorder ? memory(primMd, eng, DNNL_MEMORY_NONE) : user;
   }
-  // Sets the user pointer and returns the memory to give to the primitive.
+  // Sets the user pointer and returns the memory to give to the primitive (reordered into the shared
+  // scratch buffer when the layouts differ: no per-primitive copy of the weights is kept).
   memory& bind(float* w) {
     user.set_data_handle(w);
     if (reorder) {
+      prim.set_data_handle(weightScratch(prim.get_desc().get_size()));
       cachedReorder(user.get_desc(), prim.get_desc()).execute(cpuStream(), user, prim);
     }
     return prim;
@@ -257,13 +259,14 @@ static Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
       e->diffDst = memory(ddst, eng, DNNL_MEMORY_NONE);
       e->userDw = memory(wu, eng, DNNL_MEMORY_NONE);
       e->reorder = !(pd.diff_weights_desc() == wu);
-      e->primDw = e->reorder ? memory(pd.diff_weights_desc(), eng) : e->userDw;
+      e->primDw = e->reorder ? memory(pd.diff_weights_desc(), eng, DNNL_MEMORY_NONE) : e->userDw;
       e->impl = pd.impl_info_str();
       cache.put(key.s, e);
     }
     e->src.set_data_handle(X);
     e->diffDst.set_data_handle(DY);
     e->userDw.set_data_handle(DW);
+    if (e->reorder) e->primDw.set_data_handle(weightScratch(e->primDw.get_desc().get_size()));
     e->prim.execute(cpuStream(),
                     {{DNNL_ARG_SRC, e->src}, {DNNL_ARG_DIFF_DST, e->diffDst}, {DNNL_ARG_DIFF_WEIGHTS, e->primDw}});
     if (e->reorder) cachedReorder(e->primDw.get_desc(), e->userDw.get_desc()).execute(cpuStream(), e->primDw, e->userDw);

@@ -125,9 +125,38 @@ inline float optNumber(const Napi::Value& v, float dflt) {
   return dflt;
 }
 
-// Runs body, turning C++/oneDNN exceptions into JS exceptions (never aborts the process).
+// One lock for the kernels of this family: their caches, cached memory objects and the shared stream are
+// not thread-safe, and worker_threads share the addon. Uncontended, it costs nanoseconds.
+inline std::mutex& familyMutex() {
+  static std::mutex m;
+  return m;
+}
+
+// A scratch buffer for reordered weights / weight gradients, shared by all primitives (calls are
+// serialized by familyMutex, and each call uses it for one tensor at a time). Grows to the largest request.
+inline void* weightScratch(size_t bytes) {
+  struct Buf {
+    void* p = nullptr;
+    size_t n = 0;
+    ~Buf() { std::free(p); }
+  };
+  static Buf b;
+  if (bytes > b.n) {
+    std::free(b.p);
+    b.n = (bytes + 4095) & ~size_t(4095);
+    b.p = std::aligned_alloc(64, b.n);
+    if (!b.p) {
+      b.n = 0;
+      throw std::bad_alloc();
+    }
+  }
+  return b.p;
+}
+
+// Runs body under familyMutex, turning C++/oneDNN exceptions into JS exceptions (never aborts the process).
 template <typename F>
 Napi::Value guarded(const Napi::CallbackInfo& info, const char* what, F&& body) {
+  std::lock_guard<std::mutex> lock(familyMutex());
   try {
     return body();
   } catch (const Napi::Error&) {
