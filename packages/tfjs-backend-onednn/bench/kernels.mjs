@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Micro-benchmark of the native matmul/conv/pool kernels: onednn vs cpu through tfjs, for the shapes of an
-// MLP 784-1024-1024-10 at batch 256 and a conv [128,28,28,32] x [3,3,32,64]. Prints median ms and GFLOP/s.
+// MLP 784-1024-1024-10 at batch 256 and a conv [128,28,28,32] x [3,3,32,64]. Prints median and best ms and
+// GFLOP/s (the 2 cores are shared: medians are noisy, the best time shows what the kernel can do).
 // Not a test. Build first (npm run build -w tfjs-backend-onednn).
 //
 //   node bench/kernels.mjs                 # onednn, plus cpu for the cheap cases
@@ -150,6 +151,7 @@ for (const c of cases) {
   console.log(`| ${c.name} | ${tOne.toFixed(2)} | ${rate(tOne)} | ${one.min.toFixed(2)} | ${rate(one.min)} | ${isNaN(tCpu) ? '-' : tCpu.toFixed(1)} | ` +
     `${isNaN(tCpu) ? '-' : rate(tCpu)} | ${isNaN(tCpu) ? '-' : (tCpu / tOne).toFixed(0) + 'x'} |`);
 }
+console.log(`\n# output pool: ${JSON.stringify(native.poolStats())}`);
 if (!filter || 'raw'.includes(filter) || filter === 'raw') {
   console.log(`\n| raw native (no tfjs, preallocated output) | dnnl_sgemm ms (median) | GFLOP/s (median / best) | addon matmul ms (median) | GFLOP/s (median / best) |`);
   console.log(`|---|---:|---:|---:|---:|`);
