@@ -93,9 +93,108 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---- gradient -------------------------------------------------------------------------------------------
+// One pass for the gradients of FusedBatchNorm with respect to x, mean, variance, scale and offset, for
+// parameters of one length L that is either x's last dimension (per-channel: the four parameter gradients
+// are sums over the other dims) or x's size (full-size, as LayerNormalization's tiled ones: all elementwise).
+// With rs = 1/sqrt(var + eps), s = scale (or 1), xm = x - mean:
+//   dx = dy*rs*s, dmean = -rs*s*dy, dvar = -0.5*rs^3*s*xm*dy, dscale = rs*xm*dy, doffset = dy
+// (summed per channel in the per-channel case; sums accumulate in double).
+//
+//   ewBatchNormGrad(dy, x, mean, variance, scale | null, eps, dx, dmean, dvar, dscale | null, doffset | null)
+
+LWLR_SIMD void bnGradRow(const float* __restrict dy, const float* __restrict x, const float* __restrict m,
+                         const float* __restrict rs, const float* __restrict s, float* __restrict dx,
+                         double* __restrict sdy, double* __restrict sdyxm, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = dy[i];
+    dx[i] = g * rs[i] * s[i];
+    sdy[i] += double(g);
+    sdyxm[i] += double(g) * double(x[i] - m[i]);
+  }
+}
+
+LWLR_SIMD void bnGradFull(const float* __restrict dy, const float* __restrict x, const float* __restrict m,
+                          const float* __restrict v, const float* __restrict s, float eps, float* __restrict dx,
+                          float* __restrict dm, float* __restrict dv, float* __restrict ds, float* __restrict dof,
+                          bool hasScale, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = dy[i];
+    const float r = 1.f / std::sqrt(v[i] + eps);
+    const float sc = hasScale ? s[i] : 1.f;
+    const float xm = x[i] - m[i];
+    const float gs = g * sc;
+    dx[i] = g * r * sc;
+    dm[i] = -r * gs;
+    dv[i] = -0.5f * r * r * r * xm * gs;
+    if (ds) ds[i] = g * (xm * r);
+    if (dof) dof[i] = g;
+  }
+}
+
+Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  size_t n = 0, nx = 0, L = 0, lv = 0, ls = 0, ndx = 0, ndm = 0, ndv = 0, nds = 0, ndo = 0;
+  const float* dy = f32p(info[0], &n);
+  const float* x = f32p(info[1], &nx);
+  const float* mean = f32p(info[2], &L);
+  const float* var = f32p(info[3], &lv);
+  const bool hasScale = !(info[4].IsNull() || info[4].IsUndefined());
+  const float* scale = hasScale ? f32p(info[4], &ls) : nullptr;
+  const float eps = float(num(info[5]));
+  float* dx = f32p(info[6], &ndx);
+  float* dm = f32p(info[7], &ndm);
+  float* dv = f32p(info[8], &ndv);
+  float* ds = (info[9].IsNull() || info[9].IsUndefined()) ? nullptr : f32p(info[9], &nds);
+  float* dof = (info[10].IsNull() || info[10].IsUndefined()) ? nullptr : f32p(info[10], &ndo);
+  if (L == 0 || nx != n || lv != L || (hasScale && ls != L) || n % L != 0 || ndx < n || ndm < L || ndv < L ||
+      (ds && nds < L) || (dof && ndo < L)) {
+    throw Napi::RangeError::New(env, "ewBatchNormGrad: bad arguments");
+  }
+  const int64_t N = int64_t(n), C = int64_t(L);
+  if (C == N) {
+    parallelFor(N, 6, [&](int64_t b, int64_t e) {
+      bnGradFull(dy + b, x + b, mean + b, var + b, hasScale ? scale + b : nullptr, eps, dx + b, dm + b, dv + b,
+                 ds ? ds + b : nullptr, dof ? dof + b : nullptr, hasScale, e - b);
+    });
+    return env.Undefined();
+  }
+  std::vector<float> rs(static_cast<size_t>(C)), sc(static_cast<size_t>(C), 1.f);
+  for (int64_t c = 0; c < C; ++c) {
+    rs[c] = 1.f / std::sqrt(var[c] + eps);
+    if (hasScale) sc[c] = scale[c];
+  }
+  const int64_t rows = N / C;
+  const int T = threadsFor(rows, C * 3);
+  std::vector<double> part(size_t(T) * 2 * C, 0.0);
+  parallelFor(rows, C * 3, [&](int64_t b, int64_t e) {
+    const int t = T > 1 ? omp_get_thread_num() : 0;
+    double* sdy = part.data() + size_t(t) * 2 * C;
+    double* sdyxm = sdy + C;
+    for (int64_t r = b; r < e; ++r) {
+      const int64_t off = r * C;
+      bnGradRow(dy + off, x + off, mean, rs.data(), sc.data(), dx + off, sdy, sdyxm, C);
+    }
+  });
+  for (int64_t c = 0; c < C; ++c) {
+    double a = 0, q = 0;
+    for (int t = 0; t < T; ++t) {
+      a += part[size_t(t) * 2 * C + c];
+      q += part[size_t(t) * 2 * C + C + c];
+    }
+    const double r = rs[c], s = sc[c];
+    dm[c] = float(-r * s * a);
+    dv[c] = float(-0.5 * r * r * r * s * q);
+    if (ds) ds[c] = float(r * q);
+    if (dof) dof[c] = float(a);
+  }
+  return env.Undefined();
+}
+
 }  // namespace
 
 LWLR_EXPORT("ewBatchNorm", BatchNorm);
+LWLR_EXPORT("ewBatchNormGrad", BatchNormGrad);
 
 }  // namespace ew
 }  // namespace lwlr

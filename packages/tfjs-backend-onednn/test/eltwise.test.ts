@@ -148,6 +148,13 @@ test('gradients of composite functions', async () => {
   }
 });
 
+test('Relu gradient (fused LwlrReluGrad on onednn) is bit-identical to dy * step(x), NaN/Inf included', async () => {
+  const sp = [0, -0, 1, -1, Infinity, -Infinity, NaN, 1e-30, -3];
+  await expectParity(() => tf.grad((x: tf.Tensor) => tf.relu(x))(tf.tensor2d(sp, [sp.length, 1]).tile([1, sp.length]),
+    tf.tensor2d(sp, [1, sp.length]).tile([sp.length, 1])), { rtol: 0, atol: 0 });
+  await expectParity((rand) => tf.grad((x: tf.Tensor) => tf.relu(x))(rand([301, 257]), rand([301, 257])), { rtol: 0, atol: 0 });
+});
+
 test('no tensor or data leaks', async () => {
   await tf.setBackend('onednn');
   const x = tf.randomNormal([33, 65]);

@@ -132,6 +132,29 @@ test('FusedBatchNorm: per-channel, full-size and missing parameters; norm layers
     { rtol: 1e-5, label: 'bn full-size mean/var, per-channel offset, scalar scale' });
   await expectParity((rand) => tf.batchNorm(rand([6, 10]), rand([4]).reshape([4]).slice(0, 2), rand([5], { dist: 'uniform', lo: 0.1, hi: 2 })),
     { rtol: 1e-5, label: 'bn incommensurate lengths (modular path)' });
+  // Gradients with respect to all five inputs: fused (LwlrBatchNormGrad) on onednn, tfjs's composite on cpu.
+  const bnGrads = (x: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, s: tf.Tensor, w: tf.Tensor) =>
+    tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor, e: tf.Tensor) =>
+      tf.sum(tf.mul(tf.batchNorm(a, b, c, d, e, 1e-3), w)))([x, m, v, o, s]);
+  for (const shape of [[4, 5, 5, 7], [16, 17, 17, 32]]) {
+    const c = shape[3]!;
+    await expectParity((rand) => bnGrads(rand(shape), rand([c]), rand([c], { dist: 'uniform', lo: 0.1, hi: 2 }), rand([c]), rand([c]), rand(shape)),
+      { rtol: 1e-5, label: `bn grads per-channel [${shape}]` });
+  }
+  await expectParity((rand) => bnGrads(rand([6, 9]), rand([6, 9]), rand([6, 9], { dist: 'uniform', lo: 0.1, hi: 2 }), rand([6, 9]), rand([6, 9]), rand([6, 9])),
+    { rtol: 1e-5, label: 'bn grads full-size' });
+  // 2-D per-channel (tfjs's composite gradient only handles 4-D x): equal to the 4-D case reshaped
+  await tf.setBackend('onednn');
+  tf.tidy(() => {
+    const [x, m, v, o, s, w] = [[64, 12], [12], [12], [12], [12], [64, 12]].map((sh, i) =>
+      i === 2 ? tf.randomUniform(sh, 0.1, 2) : tf.randomNormal(sh));
+    const g2 = bnGrads(x!, m!, v!, o!, s!, w!);
+    const g4 = bnGrads(x!.reshape([64, 1, 1, 12]), m!, v!, o!, s!, w!.reshape([64, 1, 1, 12]));
+    g2.forEach((g, i) => {
+      const d = tf.max(tf.abs(tf.sub(g.reshape([-1]), g4[i]!.reshape([-1])))).dataSync()[0]!;
+      assert.ok(d < 1e-5, `bn 2-D grad ${i} differs from 4-D by ${d}`);
+    });
+  });
   // Layers (training mode batch norm, layer norm): forward + gradients of inputs and weights.
   for (const [label, make, shape] of [
     ['BatchNormalization', () => tf.layers.batchNormalization({ axis: -1 }), [8, 5, 5, 6]],

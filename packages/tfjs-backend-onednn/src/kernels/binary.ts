@@ -9,7 +9,7 @@ import { allocOutput, f32In, nativeKernel, sizeOf } from './ew-util.js';
 /** Native op codes of ewBinary (native/binary.cc, enum BinaryOp). */
 export const BinaryOp = {
   Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, Pow: 6, SquaredDifference: 7, EluGrad: 8,
-  Greater: 9, GreaterEqual: 10, Less: 11, LessEqual: 12, Equal: 13, NotEqual: 14,
+  Greater: 9, GreaterEqual: 10, Less: 11, LessEqual: 12, Equal: 13, NotEqual: 14, ReluGrad: 15,
 } as const;
 
 const comparisons = new Set<string>(['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual']);
@@ -58,6 +58,16 @@ export const binaryKernels: tf.KernelConfig[] = [
     if (dy!.shape.join(',') !== y!.shape.join(',')) return null;
     return runBinary(backend, 'EluGrad', dy!, y!);
   }),
+  // LwlrReluGrad(dy, x) = dy * step(x) in one pass (project kernel used by the Relu gradient, see gradients.ts)
+  {
+    kernelName: 'LwlrReluGrad',
+    backendName: 'onednn',
+    kernelFunc: ({ inputs, backend }) => {
+      const out = runBinary(backend as Parameters<typeof f32In>[0], 'ReluGrad', inputs.dy!, inputs.x!);
+      if (out === null) throw new Error('LwlrReluGrad: dy and x must be float32');
+      return out;
+    },
+  },
   // AddN: the sum of same-shape float32 tensors (gradient accumulation).
   nativeKernel('AddN', ({ inputs, backend }) => {
     const ts = inputs as unknown as tf.TensorInfo[];

@@ -4,7 +4,7 @@ import { unaryKernels } from './unary.js';
 import { binaryKernels } from './binary.js';
 import { reduceKernels } from './reduce.js';
 import { shapeKernels } from './shape-ops.js';
-import { fusedBatchNormConfig } from './FusedBatchNorm.js';
+import { batchNormGradConfig, fusedBatchNormConfig } from './FusedBatchNorm.js';
 import { optimKernels } from './optim.js';
 
 export const elementwiseKernels: KernelConfig[] = [
@@ -13,5 +13,6 @@ export const elementwiseKernels: KernelConfig[] = [
   ...reduceKernels,
   ...shapeKernels,
   fusedBatchNormConfig,
+  batchNormGradConfig,
   ...optimKernels,
 ];

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendOneDNN } from '../backend.js';
 import { allocOutput, f32In, nativeKernel, sizeOf } from './ew-util.js';
+import { ensureGradient } from './gradients.js';
 
 const ReduceOp = { Sum: 0, Mean: 1, Max: 2, Min: 3, Prod: 4, ArgMax: 5, ArgMin: 6 } as const;
 type ReduceName = keyof typeof ReduceOp;
@@ -73,10 +74,14 @@ function reduce(
 }
 
 export const reduceKernels: tf.KernelConfig[] = [
-  nativeKernel('Sum', ({ inputs, backend, attrs }) =>
-    reduce(backend, 'Sum', inputs.x!, attrs.axis as number[], !!attrs.keepDims)),
-  nativeKernel('Mean', ({ inputs, backend, attrs }) =>
-    reduce(backend, 'Mean', inputs.x!, attrs.axis as number[], !!attrs.keepDims)),
+  nativeKernel('Sum', ({ inputs, backend, attrs }) => {
+    ensureGradient('Sum');
+    return reduce(backend, 'Sum', inputs.x!, attrs.axis as number[], !!attrs.keepDims);
+  }),
+  nativeKernel('Mean', ({ inputs, backend, attrs }) => {
+    ensureGradient('Mean');
+    return reduce(backend, 'Mean', inputs.x!, attrs.axis as number[], !!attrs.keepDims);
+  }),
   nativeKernel('Max', ({ inputs, backend, attrs }) =>
     reduce(backend, 'Max', inputs.x!, attrs.reductionIndices as number[], !!attrs.keepDims)),
   nativeKernel('Min', ({ inputs, backend, attrs }) =>

@@ -5,38 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { allocLike, f32In, movable, nativeKernel, noteFallback, rawValues, sizeOf, type Values } from './ew-util.js';
-
-/**
- * Gradient of Tile as one reduction: dy viewed as [r0, x0, r1, x1, ...] summed over the rep axes. tfjs's own
- * Tile gradient adds one Slice per repetition (rank <= 4 only): LayerNormalization tiles its mean/variance
- * [B, T, 1] to [B, T, C] and gamma/beta [C] to [B, T, C], so a backward pass ran B*T (or C) Slice+Add pairs
- * per tile. Same values up to summation order. It replaces the registered gradient (for every backend) the
- * first time the onednn Tile kernel runs, so the order of imports does not matter.
- */
-export const tileGradConfig: tf.GradConfig = {
-  kernelName: 'Tile',
-  inputsToSave: ['x'],
-  gradFunc: (dy, saved, attrs) => {
-    const [x] = saved;
-    const reps = (attrs as unknown as { reps: number[] }).reps;
-    return {
-      x: () => {
-        const g = dy as tf.Tensor;
-        const shape: number[] = [];
-        const axes: number[] = [];
-        reps.forEach((r, i) => {
-          axes.push(2 * i);
-          shape.push(r, x!.shape[i]!);
-        });
-        return tf.reshape(tf.sum(tf.reshape(g, shape), axes), x!.shape);
-      },
-    };
-  },
-};
-
-function ensureTileGrad(): void {
-  if (tf.getGradient('Tile') !== tileGradConfig) tf.registerGradient(tileGradConfig);
-}
+import { ensureGradient } from './gradients.js';
 
 function fillArray(like: Values, value: number): Values {
   if (like instanceof Float32Array) return new Float32Array([value]);
@@ -88,7 +57,7 @@ export const shapeKernels: tf.KernelConfig[] = [
   nativeKernel('Tile', ({ inputs, backend, attrs }) => {
     const x = inputs.x!;
     const reps = attrs.reps as number[];
-    ensureTileGrad();
+    ensureGradient('Tile');
     if (reps.length !== x.shape.length) return null;
     const xv = movable(backend, x);
     if (xv === null) return null;

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { allocOutput, f32In, nativeKernel, sizeOf } from './ew-util.js';
+import { ensureGradient } from './gradients.js';
 
 /** Native op codes of ewUnary (native/eltwise.cc, enum UnaryOp). */
 export const UnaryOp = {
@@ -17,7 +18,9 @@ const none: Params = () => [0, 0];
 
 function unaryKernel(kernelName: keyof typeof UnaryOp, params: Params = none): tf.KernelConfig {
   const op = UnaryOp[kernelName];
+  const ownGradient = kernelName === 'Relu';
   return nativeKernel(kernelName, ({ inputs, backend, attrs }) => {
+    if (ownGradient) ensureGradient(kernelName);
     const x = inputs.x!;
     const xv = f32In(backend, x);
     if (xv === null) return null;
