@@ -13,6 +13,7 @@ import { nativeKernels } from './kernels/index.js';
 import { loadNative } from './native.js';
 
 export { BACKEND_NAME, MathBackendOneDNN, registerNativeKernel, loadNative };
+export { selectBackend, BACKEND_CHOICES, type BackendChoice } from './select.js';
 
 /** True when the native addon loaded and the backend is registered. */
 export const available: boolean = registerOneDNNBackend();
