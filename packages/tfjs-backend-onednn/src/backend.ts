@@ -14,6 +14,8 @@ export class MathBackendOneDNN extends MathBackendCPU {
   readonly native: NativeAddon;
   constructor() {
     super();
+    // The cpu backend advertises tfjs-node on first use; this backend is the fast path, so skip the notice.
+    (this as unknown as { firstUse: boolean }).firstUse = false;
     this.native = loadNative();
   }
   /** The Float32Array (or other typed array) behind a tensor, zero-copy. */

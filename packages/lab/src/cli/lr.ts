@@ -1,0 +1,56 @@
+/** `lwlr lr`: Algorithm 1 on a model and dataset; prints the table and writes it as JSON. */
+import { writeFileSync } from 'node:fs';
+import { selectBackend, type BackendChoice } from 'tfjs-backend-onednn';
+import type { InitMode } from 'layerwise-lr';
+import { helpText, parseFlags, UsageError, type FlagSpecs } from './args.js';
+import { COMMON_FLAGS } from './common.js';
+import { setupRun, measureOnTrainSplit } from '../train/setup.js';
+import { encodeSafetensors } from '../safetensors.js';
+
+const FLAGS: FlagSpecs = {
+  ...COMMON_FLAGS,
+  steps: { type: 'int', default: 100, help: 'T: minibatches measured (no weight updates)' },
+  shuffle: { type: 'boolean', default: true, help: 'shuffle the training set (--no-shuffle: file order)' },
+  out: { type: 'string', help: 'write the LR table as JSON here' },
+  'save-init': { type: 'string', help: 'write the measurement-init weights as safetensors (tfjs layout)' },
+  quiet: { type: 'boolean', default: false, help: 'print nothing but errors' },
+};
+
+export async function lrCommand(argv: string[]): Promise<number> {
+  const { flags: f } = parseFlags(argv, FLAGS);
+  if (f.help) {
+    console.log(helpText('lr', 'Measure layer-wise learning rates (Algorithm 1).', FLAGS));
+    return 0;
+  }
+  if ((f.steps as number) < 1) throw new UsageError('--steps must be >= 1');
+  const backend = await selectBackend(f.backend as BackendChoice);
+  const run = setupRun({
+    model: f.model as string, data: f.data as string, dataDir: f.dataDir as string | undefined, limit: f.limit as number | undefined,
+    width: f.width as number, depth: f.depth as number, batchSize: f.batchSize as number, seed: f.seed as number,
+    shuffle: f.shuffle as boolean,
+  });
+  try {
+    const t0 = performance.now();
+    const table = await measureOnTrainSplit(run, {
+      steps: f.steps as number, init: f.init as InitMode, seed: f.seed as number, exponent: f.exponent as number,
+      batchSize: f.batchSize as number,
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    if (!f.quiet) {
+      console.log(`${f.model} on ${run.dataset.name}: T=${f.steps} batches of ${f.batchSize}, init ${f.init}, backend ${backend}, ${seconds.toFixed(1)} s`);
+      console.log(table.format());
+      const zero = table.meta.zeroGradient?.names ?? [];
+      if (zero.length) console.log(`zero-gradient parameters (eta = 1, left out of the normalization): ${zero.join(', ')}`);
+    }
+    if (f.out) writeFileSync(f.out as string, `${JSON.stringify(table.toJSON(), null, 2)}\n`);
+    if (f.saveInit) {
+      const tensors = Object.fromEntries(
+        run.params.map((p) => [p.name, { shape: [...p.shape], data: p.variable.dataSync() as Float32Array }]),
+      );
+      writeFileSync(f.saveInit as string, encodeSafetensors(tensors, { init: String(f.init), seed: String(f.seed), layout: 'tfjs' }));
+    }
+    return 0;
+  } finally {
+    run.dispose();
+  }
+}

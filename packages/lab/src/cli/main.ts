@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+/** The `lwlr` command line: `lwlr <command> [flags]`. Errors are one line on stderr with a non-zero exit. */
+import { UsageError } from './args.js';
+
+const USAGE = `usage: lwlr <command> [flags]
+
+commands:
+  lr        measure layer-wise learning rates (Algorithm 1) and print/save the table
+  train     train with uniform, layer-wise or depth-scheme learning rates
+  compare   print the final epoch of runs side by side
+
+lwlr <command> --help shows the flags.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'lr': return (await import('./lr.js')).lrCommand(rest);
+    case 'train': return (await import('./train.js')).trainCommand(rest);
+    case 'compare': return (await import('./compare.js')).compareCommand(rest);
+    case undefined: case '--help': case 'help':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command '${command}' (expected lr, train or compare)`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    const err = e as Error;
+    process.stderr.write(`lwlr: error: ${String(err?.message ?? err).split('\n')[0]}\n`);
+    if (process.env.LWLR_DEBUG) process.stderr.write(`${err?.stack}\n`);
+    process.exitCode = err instanceof UsageError ? err.exitCode : 1;
+  },
+);

@@ -1,0 +1,112 @@
+/** `lwlr train`: trains a model with a learning-rate scheme; writes config, LR table and metrics to --out. */
+import { readFileSync, existsSync } from 'node:fs';
+import { selectBackend, type BackendChoice } from 'tfjs-backend-onednn';
+import { LRTable, schemeTable, type InitMode } from 'layerwise-lr';
+import { helpText, parseFlags, UsageError, type FlagSpecs } from './args.js';
+import { COMMON_FLAGS, formatDuration } from './common.js';
+import { setupRun, initForTraining, measureOnTrainSplit } from '../train/setup.js';
+import { makeOptimizer, trainLoop, type LoopOptions } from '../train/loop.js';
+import { RunDir } from '../train/metrics.js';
+
+const SCHEMES = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing'] as const;
+
+const FLAGS: FlagSpecs = {
+  ...COMMON_FLAGS,
+  optimizer: { type: 'string', default: 'sgd', choices: ['sgd', 'adamw'], help: 'optimizer (torch.optim semantics)' },
+  lr: { type: 'number', default: 0.1, help: 'peak global learning rate' },
+  momentum: { type: 'number', default: 0.9, help: 'SGD momentum' },
+  wd: { type: 'number', default: 5e-4, help: 'weight decay (scaled by each eta, as a torch param group)' },
+  epochs: { type: 'int', default: 10, help: 'epochs' },
+  'warmup-epochs': { type: 'number', default: 1, help: 'linear warmup, then cosine decay to 0' },
+  'lr-scheme': { type: 'string', default: 'layerwise', choices: SCHEMES, help: 'per-parameter learning rates' },
+  'lr-table': { type: 'string', help: 'use a saved LR table (from lwlr lr --out) instead of measuring' },
+  'lr-steps': { type: 'int', help: 'T for the layerwise scheme (default: one epoch, as the paper)' },
+  'drop-last': { type: 'boolean', default: false, help: 'drop the last partial batch of each epoch' },
+  'log-every': { type: 'int', default: 20, help: 'log the train loss every N steps' },
+  out: { type: 'string', help: 'run directory (config.json, lr-table.json, metrics.jsonl)' },
+  quiet: { type: 'boolean', default: false, help: 'epoch lines only, no progress bar' },
+};
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  const { flags: f } = parseFlags(argv, FLAGS);
+  if (f.help) {
+    console.log(helpText('train', 'Train with uniform, layer-wise or depth-scheme learning rates.', FLAGS));
+    return 0;
+  }
+  if (!f.out) throw new UsageError('--out RUN_DIR is required');
+  if ((f.epochs as number) < 1) throw new UsageError('--epochs must be >= 1');
+  if (f.lrTable && !existsSync(f.lrTable as string)) throw new UsageError(`--lr-table ${f.lrTable}: no such file`, 1);
+  const backend = await selectBackend(f.backend as BackendChoice);
+  const seed = f.seed as number;
+  const init = f.init as InitMode;
+  const run = setupRun({
+    model: f.model as string, data: f.data as string, dataDir: f.dataDir as string | undefined, limit: f.limit as number | undefined,
+    width: f.width as number, depth: f.depth as number, batchSize: f.batchSize as number, seed, dropLast: f.dropLast as boolean,
+  });
+  const dir = new RunDir(f.out as string);
+  const say = (line: string) => {
+    if (process.stdout.isTTY && !f.quiet) process.stdout.write('\r\x1b[K');
+    console.log(line);
+  };
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    say('interrupted: finishing the step and saving (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    // Every scheme trains from the same seeded measurement init, so runs differ only in learning rates.
+    initForTraining(run, init, seed);
+    let table: LRTable;
+    const scheme = f.lrScheme as (typeof SCHEMES)[number];
+    if (f.lrTable) {
+      try {
+        table = LRTable.fromJSON(readFileSync(f.lrTable as string, 'utf8'));
+        table.checkCompatible(run.params);
+      } catch (e) {
+        throw new UsageError(`--lr-table ${f.lrTable}: ${(e as Error).message.split('\n').join('; ')}`, 1);
+      }
+    } else if (scheme === 'layerwise') {
+      const steps = (f.lrSteps as number | undefined) ?? run.train.batchesPerEpoch;
+      table = await measureOnTrainSplit(run, {
+        steps, init, seed, exponent: f.exponent as number, batchSize: f.batchSize as number,
+        onStep: (t, T) => { if (!f.quiet && process.stdout.isTTY) process.stdout.write(`\rmeasuring G: ${t}/${T}`); },
+      });
+    } else {
+      table = schemeTable(run.params, scheme);
+    }
+    const loop: LoopOptions = {
+      optimizer: f.optimizer as 'sgd' | 'adamw', lr: f.lr as number, momentum: f.momentum as number, wd: f.wd as number,
+      epochs: f.epochs as number, warmupEpochs: f.warmupEpochs as number, logEvery: f.logEvery as number,
+    };
+    dir.writeJSON('config.json', { command: 'train', argv, ...f, backend, datasetName: run.dataset.name, trainCount: run.train.count, testCount: run.test.count });
+    dir.writeJSON('lr-table.json', table.toJSON());
+    dir.resetMetrics();
+    const opt = makeOptimizer(run, table, loop, run.train.batchesPerEpoch);
+    say(`${f.model} on ${run.dataset.name} (${run.train.count} train / ${run.test.count} test), ${f.optimizer} lr ${f.lr}, scheme ${f.lrTable ? `table ${f.lrTable}` : scheme}, backend ${backend}`);
+    let last = 0;
+    const results = trainLoop(run, opt, loop, dir, {
+      onStep: (s) => {
+        if (f.quiet || !process.stdout.isTTY) return;
+        const now = performance.now();
+        if (now - last < 100 && s.step !== s.stepsPerEpoch) return;
+        last = now;
+        const width = 24;
+        const filled = Math.round((width * s.step) / s.stepsPerEpoch);
+        process.stdout.write(`\repoch ${s.epoch}/${loop.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${s.step}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)} ${Math.round(s.imagesPerSec)} img/s ETA ${formatDuration(s.etaSeconds)}`);
+      },
+      onEpoch: (r) => say(`epoch ${r.epoch}/${loop.epochs}: train loss ${r.trainLoss.toFixed(4)}  test loss ${r.testLoss.toFixed(4)}  test acc ${(100 * r.testAcc).toFixed(2)}%${r.testTop5 !== undefined ? `  top-5 ${(100 * r.testTop5).toFixed(2)}%` : ''}`),
+      shouldStop: () => stop,
+    });
+    opt.dispose();
+    if (stop) {
+      say(`stopped after ${results.length} complete epoch(s); metrics in ${dir.file('metrics.jsonl')}`);
+      return 130;
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+    run.dispose();
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Minibatches from an in-memory split: the split lives on the device once; each batch is a `tf.gather` by an
+ * index tensor, so nothing is copied per element in JavaScript on the training step.
+ *
+ * An epoch is a permutation (seeded: epoch e of seed s is always the same order), or file order with
+ * `shuffle: false`. The last partial batch is kept unless `dropLast`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng, deriveSeed } from 'layerwise-lr';
+import type { Split } from './dataset.js';
+
+export interface BatchOptions {
+  batchSize: number;
+  shuffle?: boolean;
+  seed?: number;
+  dropLast?: boolean;
+}
+
+export interface LabeledBatch {
+  x: tf.Tensor4D;
+  /** int32 labels [B] */
+  y: tf.Tensor1D;
+}
+
+/** The permutation of epoch `epoch` (Fisher-Yates, seeded per epoch). */
+export function epochOrder(count: number, epoch: number, seed: number, shuffle: boolean): Int32Array {
+  const order = new Int32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  if (!shuffle) return order;
+  const rng = new Rng(deriveSeed(seed, `epoch:${epoch}`));
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(rng.uniform() * (i + 1));
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  return order;
+}
+
+/** A split held as tensors, batched by epoch. Dispose when done. */
+export class BatchSource {
+  readonly images: tf.Tensor4D;
+  readonly labels: tf.Tensor1D;
+  readonly count: number;
+
+  constructor(split: Split, shape: readonly [number, number, number], readonly opts: BatchOptions) {
+    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new Error(`batch size must be a positive integer, got ${opts.batchSize}`);
+    if (split.count < 1) throw new Error('empty dataset split');
+    this.count = split.count;
+    this.images = tf.tensor4d(split.images, [split.count, ...shape]);
+    this.labels = tf.tensor1d(split.labels, 'int32');
+  }
+
+  /** Batches per epoch. */
+  get batchesPerEpoch(): number {
+    const { batchSize, dropLast } = this.opts;
+    return dropLast ? Math.floor(this.count / batchSize) : Math.ceil(this.count / batchSize);
+  }
+
+  /** The batches of one epoch, starting at batch `from` (for resume). The caller disposes each batch. */
+  *epoch(epoch: number, from = 0): Generator<LabeledBatch> {
+    const order = epochOrder(this.count, epoch, this.opts.seed ?? 0, this.opts.shuffle ?? true);
+    const { batchSize } = this.opts;
+    for (let b = from; b < this.batchesPerEpoch; b++) {
+      const idx = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, this.count));
+      yield this.take(idx);
+    }
+  }
+
+  /** An endless stream of batches across epochs (for Algorithm 1's T steps). */
+  *stream(): Generator<LabeledBatch> {
+    for (let e = 0; ; e++) yield* this.epoch(e);
+  }
+
+  take(indices: Int32Array): LabeledBatch {
+    return tf.tidy(() => {
+      const idx = tf.tensor1d(indices, 'int32');
+      return { x: tf.gather(this.images, idx) as tf.Tensor4D, y: tf.gather(this.labels, idx) as tf.Tensor1D };
+    });
+  }
+
+  dispose(): void {
+    tf.dispose([this.images, this.labels]);
+  }
+}
