@@ -59,7 +59,8 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'safetensors'): { te
     const [b, e] = info.data_offsets;
     const count = info.shape.reduce((a, c) => a * c, 1);
     if (e - b !== 4 * count || base + e > bytes.length) throw new Error(`${what}: ${name} has bad data offsets [${b}, ${e}]`);
-    const copy = bytes.slice(base + b, base + e);
+    const copy = new Uint8Array(e - b); // an aligned copy (a Node Buffer's slice would share and misalign)
+    copy.set(bytes.subarray(base + b, base + e));
     tensors[name] = { shape: info.shape, data: new Float32Array(copy.buffer, 0, count) };
   }
   return { tensors, metadata };

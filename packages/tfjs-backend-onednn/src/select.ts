@@ -51,6 +51,9 @@ export async function selectBackend(
   }
   const use = async (name: string): Promise<string> => {
     if (!(await tf.setBackend(name))) throw new Error(`backend '${name}' failed to initialize`);
+    // The cpu backend prints a multi-line tfjs-node advertisement on first use; the one-line warning above
+    // (or the explicit choice) already says it.
+    if (name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
     return name;
   };
   if (choice === 'tensorflow') {

@@ -1,0 +1,87 @@
+// The CLI as users and scripts call it: real processes, synthetic data (offline, seconds).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LRTable } from 'layerwise-lr';
+import { decodeSafetensors } from '../src/safetensors.js';
+
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'lwlr.js');
+const small = ['--data', 'synthetic', '--limit', '256', '--width', '32', '--batch-size', '64', '--backend', 'cpu'];
+
+function lwlr(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('lwlr lr: prints the table, writes the JSON and the init weights', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lwlr-cli-'));
+  const r = lwlr('lr', ...small, '--steps', '3', '--out', path.join(dir, 'lr.json'), '--save-init', path.join(dir, 'init.safetensors'));
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /fc1\.kernel\s+kernel\s+\[784,32\]\s+25088/);
+  const table = LRTable.fromJSON(readFileSync(path.join(dir, 'lr.json'), 'utf8'));
+  assert.deepEqual(table.names, ['fc1.kernel', 'fc1.bias', 'fc2.kernel', 'fc2.bias']);
+  assert.equal(table.meta.steps, 3);
+  const init = decodeSafetensors(readFileSync(path.join(dir, 'init.safetensors')));
+  const k = init.tensors['fc1.kernel'].data;
+  const std = Math.sqrt(k.reduce((a, v) => a + v * v, 0) / k.length);
+  assert.ok(Math.abs(std - Math.sqrt(1 / 32)) < 0.01, `fan-out init std ${std}`);
+  assert.ok(init.tensors['fc1.bias'].data.every((v) => v === 0));
+});
+
+test('lwlr train: same seed and flags give the same losses; metrics, config and table in the run dir', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lwlr-cli-'));
+  const losses = [];
+  for (const run of ['a', 'b']) {
+    const r = lwlr('train', ...small, '--epochs', '2', '--lr', '0.05', '--lr-steps', '2', '--log-every', '1', '--quiet', '--out', path.join(dir, run));
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /epoch 2\/2: train loss \d\.\d+ +test loss \d\.\d+ +test acc \d+\.\d+%/);
+    const lines = readFileSync(path.join(dir, run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.filter((l) => l.type === 'eval').length, 2);
+    losses.push(lines.filter((l) => l.type === 'train').map((l) => l.loss));
+    const cfg = JSON.parse(readFileSync(path.join(dir, run, 'config.json'), 'utf8'));
+    assert.equal(cfg.lrScheme, 'layerwise');
+    assert.equal(LRTable.fromJSON(readFileSync(path.join(dir, run, 'lr-table.json'), 'utf8')).meta.steps, 2);
+  }
+  assert.equal(losses[0].length, 8); // 256 / 64 = 4 steps x 2 epochs, logged every step
+  assert.deepEqual(losses[0], losses[1]);
+  const cmp = lwlr('compare', path.join(dir, 'a'), path.join(dir, 'b'));
+  assert.equal(cmp.code, 0, cmp.err);
+  assert.match(cmp.out, /^a\s+layerwise\s+2\s/m);
+});
+
+test('lwlr: bad input is one line on stderr and a non-zero exit', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lwlr-cli-'));
+  const cases: Array<[string[], number, RegExp]> = [
+    [['frobnicate'], 2, /^lwlr: error: unknown command 'frobnicate'/],
+    [['lr', '--model', 'resnet-9000', ...small], 1, /^lwlr: error: unknown model 'resnet-9000' \(expected one of: mlp/],
+    [['lr', '--bogus', '1'], 2, /^lwlr: error: unknown flag --bogus/],
+    [['lr', '--steps', 'many'], 2, /^lwlr: error: --steps must be a number/],
+    [['lr', '--steps', '0', ...small], 2, /--steps must be >= 1/],
+    [['lr', '--data', 'fashion-mnist', '--data-dir', '/nonexistent', '--backend', 'cpu'], 1, /data directory \/nonexistent does not exist/],
+    [['train', ...small], 2, /--out RUN_DIR is required/],
+    [['train', '--optimizer', 'adagrad', '--out', dir], 2, /--optimizer must be one of sgd, adamw/],
+  ];
+  for (const [args, code, re] of cases) {
+    const r = lwlr(...args);
+    assert.equal(r.code, code, `${args.join(' ')}: ${r.err}`);
+    assert.match(r.err, re);
+    assert.equal(r.err.trim().split('\n').length, 1, `one line: ${r.err}`);
+  }
+});
+
+test('lwlr train --lr-table: a table for another model is refused with the differences', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lwlr-cli-'));
+  const table = path.join(dir, 'lr.json');
+  assert.equal(lwlr('lr', ...small, '--steps', '1', '--out', table).code, 0);
+  const r = lwlr('train', ...small, '--width', '16', '--epochs', '1', '--lr-table', table, '--out', path.join(dir, 'run'));
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^lwlr: error: --lr-table .*fc1\.kernel/);
+  writeFileSync(path.join(dir, 'junk.json'), '{"schema": "something-else"}');
+  const j = lwlr('train', ...small, '--epochs', '1', '--lr-table', path.join(dir, 'junk.json'), '--out', path.join(dir, 'run2'));
+  assert.equal(j.code, 1);
+  assert.match(j.err, /--lr-table .*junk\.json: .*schema/);
+});
