@@ -13,6 +13,18 @@ import { collectParams, type KindOverride } from './params.js';
 import { layerwiseEtaFromG, resolveLayerwiseOptions, type ZeroGradientOptions } from './schemes.js';
 import type { Batch, InitMode, LayersModelLike, ParamInfo } from './types.js';
 
+/**
+ * sum(|x|) in one pass with the backend's `LwlrSumAbs` kernel when it has one (tfjs-backend-onednn does),
+ * else composed from tfjs ops (same value up to summation order).
+ */
+export const SUM_ABS_KERNEL = 'LwlrSumAbs';
+function sumAbs(x: tf.Tensor): tf.Tensor {
+  if (tf.getKernel(SUM_ABS_KERNEL, tf.getBackend()) !== undefined) {
+    return tf.engine().runKernel(SUM_ABS_KERNEL, { x }, {}) as tf.Tensor;
+  }
+  return tf.sum(tf.abs(x));
+}
+
 /** A loss of model outputs against targets: `(yTrue, yPred) => mean loss` (a scalar). */
 export type ModelLoss = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
 
@@ -239,7 +251,7 @@ export async function measureGradientMagnitudes(
           value.dispose();
           const mags = params.map((p) => {
             const g = grads[p.variable.name];
-            return g ? tf.div(tf.sum(tf.abs(g)), p.numel) : tf.scalar(0);
+            return g ? tf.div(sumAbs(g), p.numel) : tf.scalar(0);
           });
           const step = tf.stack(mags);
           const bad = tf.logicalAnd(tf.equal(prevBad, 0), tf.logicalNot(tf.isFinite(step)));

@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "dnnl-cache-yours.h"
+#include "dnnl-cache.h"
 
 namespace lwlr {
 namespace mm {

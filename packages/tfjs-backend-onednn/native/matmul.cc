@@ -3,8 +3,8 @@
 // (allocF32) used by every kernel of this family, and dnnl_sgemm for the benchmark.
 #include <algorithm>
 
-#include "buffer-pool-yours.h"
-#include "dnnl-cache-yours.h"
+#include "buffer-pool.h"
+#include "dnnl-cache.h"
 
 namespace lwlr {
 namespace mm {

@@ -13,7 +13,7 @@
 #include <cmath>
 #include <limits>
 
-#include "dnnl-cache-yours.h"
+#include "dnnl-cache.h"
 
 namespace lwlr {
 namespace mm {
