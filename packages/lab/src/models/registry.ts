@@ -1,6 +1,7 @@
 /** Models by name, as the CLI's `--model` flag takes them. Each builder gets the data's shape and classes. */
 import type * as tf from '@tensorflow/tfjs';
 import { mlp } from './mlp.js';
+import { resnet18, resnet50 } from './resnet.js';
 
 export interface ModelOptions {
   inputShape: [number, number, number];
@@ -13,6 +14,10 @@ export type ModelBuilder = (o: ModelOptions) => tf.LayersModel;
 
 const builders: Record<string, ModelBuilder> = {
   mlp: (o) => mlp({ inputShape: o.inputShape, numClasses: o.numClasses, width: o.width, depth: o.depth }),
+  resnet18: (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses }),
+  resnet50: (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses }),
+  'resnet18-cifar': (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true }),
+  'resnet50-cifar': (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true }),
 };
 
 /** Adds a model to the registry (the zoo registers its families here). */
