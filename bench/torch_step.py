@@ -30,6 +30,14 @@ def bn_cnn():
     ), (128, 1, 28, 28)
 
 
+def resnet18_cifar():
+    import torchvision
+    m = torchvision.models.resnet18(num_classes=10)
+    m.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+    m.maxpool = nn.Identity()
+    return m, (128, 3, 32, 32)
+
+
 def time_step(model, shape, warmup, iters):
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x = torch.randn(*shape)
@@ -50,7 +58,7 @@ def time_step(model, shape, warmup, iters):
 
 if __name__ == "__main__":
     wanted = sys.argv[1:] or ["mlp", "bn-cnn"]
-    builders = {"mlp": mlp, "bn-cnn": bn_cnn}
+    builders = {"mlp": mlp, "bn-cnn": bn_cnn, "resnet18-cifar": resnet18_cifar}
     out = {}
     for name in wanted:
         model, shape = builders[name]()

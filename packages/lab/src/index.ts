@@ -11,3 +11,4 @@ export * from './safetensors.js';
 export * from './train/metrics.js';
 export * from './train/setup.js';
 export * from './train/loop.js';
+export * from './models/resnet.js';
