@@ -12,7 +12,8 @@ demo: setup
 test: setup
 	npm test
 
-bench: setup
+bench:
+	bash scripts/setup.sh --bench
 	npm run bench
 
 clean:
