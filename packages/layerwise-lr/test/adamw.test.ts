@@ -2,23 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { AdamW, kernelsOnly } from '../src/optim/index.js';
-import type { ParamInfo, ParamKind } from '../src/types.js';
+import type { ParamInfo } from '../src/types.js';
+import { makeParam, assertNear } from './optim-helpers.js';
 
 await tf.setBackend('cpu');
 
-function makeParam(name: string, kind: ParamKind, values: number[], shape: number[]): ParamInfo {
-  const variable = tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), true));
-  const numel = shape.reduce((a, b) => a * b, 1);
-  return { name, shape, numel, kind, fanIn: shape[0] ?? 1, fanOut: shape[shape.length - 1] ?? 1, variable };
-}
 
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    assert.ok(d <= tol, `${what}[${i}]: got ${actual[i]}, expected ${expected[i]} (|diff| ${d} > ${tol})`);
-  }
-}
 
 const K0 = [0.5, -0.3, 0.8, 0.1]; // fc1.kernel [2, 2]
 const B0 = [0.2, -0.4]; // fc1.bias [2]
@@ -71,8 +60,8 @@ function runThreeSteps(make: (params: ParamInfo[]) => AdamW, skipBiasAt = -1): n
 
 function checkAgainst(expected: number[][][], got: number[][][], label: string): void {
   for (let t = 0; t < 3; t++) {
-    assertClose(got[t][0], expected[t][0], 1e-6, `${label} step ${t + 1} kernel`);
-    assertClose(got[t][1], expected[t][1], 1e-6, `${label} step ${t + 1} bias`);
+    assertNear(got[t][0], expected[t][0], 1e-6, `${label} step ${t + 1} kernel`);
+    assertNear(got[t][1], expected[t][1], 1e-6, `${label} step ${t + 1} bias`);
   }
 }
 
@@ -109,9 +98,9 @@ test('AdamW: hand-derived two steps (plain JS arithmetic, float64)', () => {
   const w = makeParam('w', 'kernel', [1], [1]);
   const opt = new AdamW([w], { lr: 0.01, eta: { w: 3 }, weightDecay: 0.2 });
   opt.step({ w: tf.tensor([0.5]) });
-  assertClose(w.variable.dataSync(), [expected[0]], 1e-6, 'p1');
+  assertNear(w.variable.dataSync(), [expected[0]], 1e-6, 'p1');
   opt.step({ w: tf.tensor([-0.1]) });
-  assertClose(w.variable.dataSync(), [expected[1]], 1e-6, 'p2');
+  assertNear(w.variable.dataSync(), [expected[1]], 1e-6, 'p2');
 });
 
 test('AdamW: eta scales the decoupled decay lr*wd (zero gradient), and the mask removes it', () => {
@@ -119,8 +108,8 @@ test('AdamW: eta scales the decoupled decay lr*wd (zero gradient), and the mask 
   const b = makeParam('b', 'bias', [4], [1]);
   const opt = new AdamW([k, b], { lr: 0.5, eta: { k: 2, b: 0.25 }, weightDecay: 0.1 });
   opt.step({ k: tf.zeros([2]), b: tf.zeros([1]) });
-  assertClose(k.variable.dataSync(), [1 * (1 - 0.5 * 2 * 0.1), -2 * (1 - 0.5 * 2 * 0.1)], 1e-7, 'k');
-  assertClose(b.variable.dataSync(), [4 * (1 - 0.5 * 0.25 * 0.1)], 1e-7, 'b');
+  assertNear(k.variable.dataSync(), [1 * (1 - 0.5 * 2 * 0.1), -2 * (1 - 0.5 * 2 * 0.1)], 1e-7, 'k');
+  assertNear(b.variable.dataSync(), [4 * (1 - 0.5 * 0.25 * 0.1)], 1e-7, 'b');
   const b2 = makeParam('b2', 'bias', [4], [1]);
   const opt2 = new AdamW([b2], { lr: 0.5, weightDecay: 0.1, weightDecayMask: kernelsOnly });
   opt2.step({ b2: tf.zeros([1]) });
@@ -148,7 +137,7 @@ test('AdamW: state slots use torch names', () => {
   assert.deepEqual(Object.keys(s.params.w.slots).sort(), ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq']);
   assert.equal(s.params.w.step, 1);
   // after one step: m = 0.1 g, v = 0.001 g^2, vmax = v
-  assertClose(s.params.w.slots.exp_avg.values, [0.01, 0.02], 1e-8, 'm');
-  assertClose(s.params.w.slots.exp_avg_sq.values, [1e-5, 4e-5], 1e-10, 'v');
+  assertNear(s.params.w.slots.exp_avg.values, [0.01, 0.02], 1e-8, 'm');
+  assertNear(s.params.w.slots.exp_avg_sq.values, [1e-5, 4e-5], 1e-10, 'v');
   opt.dispose();
 });

@@ -14,6 +14,7 @@ import {
 } from '../src/optim/index.js';
 import { cosineWithWarmup } from '../src/schedule.js';
 import type { ParamInfo, ParamKind } from '../src/types.js';
+import { assertNear } from './optim-helpers.js';
 
 await tf.setBackend('cpu');
 
@@ -160,12 +161,6 @@ function run(make: Make, fused: FusedMode): { params: Record<string, Float32Arra
   return { params: out, state };
 }
 
-function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void {
-  assert.equal(a.length, b.length, what);
-  for (let i = 0; i < a.length; i++) {
-    assert.ok(Math.abs(a[i] - b[i]) <= tol, `${what}[${i}]: ${a[i]} vs ${b[i]}`);
-  }
-}
 
 for (const cfg of CONFIGS) {
   test(`fused vs composed: ${cfg.name} — same parameters and state after 5 steps (1e-6)`, () => {
@@ -182,7 +177,7 @@ for (const cfg of CONFIGS) {
       const composed = run(cfg.make, 'never');
       assert.equal(calls.sgd + calls.adamw, 0, "'never' does not touch the kernel");
       for (const name of Object.keys(composed.params)) {
-        assertClose(fused.params[name], composed.params[name], 1e-6, `${name}`);
+        assertNear(fused.params[name], composed.params[name], 1e-6, `${name}`);
         assert.deepEqual(auto.params[name], fused.params[name]);
       }
       assert.equal(fused.state.iterations, composed.state.iterations);
@@ -190,7 +185,7 @@ for (const cfg of CONFIGS) {
         const fs = fused.state.params[name];
         assert.equal(fs.step, ps.step, `${name} step`);
         assert.deepEqual(Object.keys(fs.slots).sort(), Object.keys(ps.slots).sort(), `${name} slots`);
-        for (const slot of Object.keys(ps.slots)) assertClose(fs.slots[slot].values, ps.slots[slot].values, 1e-6, `${name}/${slot}`);
+        for (const slot of Object.keys(ps.slots)) assertNear(fs.slots[slot].values, ps.slots[slot].values, 1e-6, `${name}/${slot}`);
       }
     } finally {
       unregister();

@@ -2,24 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { SGD, excludeFromWeightDecay, kernelsOnly } from '../src/optim/index.js';
-import type { ParamInfo, ParamKind } from '../src/types.js';
+import type { ParamInfo } from '../src/types.js';
+import { makeParam, assertNear } from './optim-helpers.js';
 
 await tf.setBackend('cpu');
 
-function makeParam(name: string, kind: ParamKind, values: number[], shape: number[]): ParamInfo {
-  // tfjs picks the variable's own (unique) name: the optimizer must map it to ours.
-  const variable = tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), true));
-  const numel = shape.reduce((a, b) => a * b, 1);
-  return { name, shape, numel, kind, fanIn: shape[0] ?? 1, fanOut: shape[shape.length - 1] ?? 1, variable };
-}
 
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    assert.ok(d <= tol, `${what}[${i}]: got ${actual[i]}, expected ${expected[i]} (|diff| ${d} > ${tol})`);
-  }
-}
 
 // The problem used by the known-answer tests (and by the torch script below).
 const K0 = [0.5, -0.3, 0.8, 0.1]; // fc1.kernel [2, 2]
@@ -81,8 +69,8 @@ function runThreeSteps(make: (params: ParamInfo[]) => SGD, via: 'step' | 'applyG
 
 function checkAgainst(expected: number[][][], got: number[][][], label: string): void {
   for (let t = 0; t < 3; t++) {
-    assertClose(got[t][0], expected[t][0], 1e-6, `${label} step ${t + 1} kernel`);
-    assertClose(got[t][1], expected[t][1], 1e-6, `${label} step ${t + 1} bias`);
+    assertNear(got[t][0], expected[t][0], 1e-6, `${label} step ${t + 1} kernel`);
+    assertNear(got[t][1], expected[t][1], 1e-6, `${label} step ${t + 1} bias`);
   }
 }
 
@@ -122,9 +110,9 @@ test('SGD: hand-derived first two momentum steps (plain JS arithmetic)', () => {
   const w = makeParam('w', 'kernel', [1], [1]);
   const opt = new SGD([w], { lr: 0.1, eta: { w: 3 }, momentum: 0.9, dampening: 0.5, weightDecay: 0.2 });
   opt.step({ w: tf.tensor([0.5]) });
-  assertClose(w.variable.dataSync(), [0.79], 1e-7, 'p1');
+  assertNear(w.variable.dataSync(), [0.79], 1e-7, 'p1');
   opt.step({ w: tf.tensor([0.25]) });
-  assertClose(w.variable.dataSync(), [0.5398], 1e-6, 'p2');
+  assertNear(w.variable.dataSync(), [0.5398], 1e-6, 'p2');
 });
 
 test('SGD: eta scales the weight-decay term exactly like a torch group lr', () => {
@@ -133,8 +121,8 @@ test('SGD: eta scales the weight-decay term exactly like a torch group lr', () =
   const b = makeParam('b', 'bias', [4], [1]);
   const opt = new SGD([k, b], { lr: 0.5, eta: { k: 2, b: 0.25 }, weightDecay: 0.1 });
   opt.step({ k: tf.zeros([2]), b: tf.zeros([1]) });
-  assertClose(k.variable.dataSync(), [1 * (1 - 0.5 * 2 * 0.1), -2 * (1 - 0.5 * 2 * 0.1)], 1e-7, 'k');
-  assertClose(b.variable.dataSync(), [4 * (1 - 0.5 * 0.25 * 0.1)], 1e-7, 'b');
+  assertNear(k.variable.dataSync(), [1 * (1 - 0.5 * 2 * 0.1), -2 * (1 - 0.5 * 2 * 0.1)], 1e-7, 'k');
+  assertNear(b.variable.dataSync(), [4 * (1 - 0.5 * 0.25 * 0.1)], 1e-7, 'b');
   // masked out: the bias keeps its value under pure decay
   const opt2 = new SGD([k, b], { lr: 0.5, eta: { k: 2, b: 0.25 }, weightDecay: 0.1, weightDecayMask: kernelsOnly });
   const before = b.variable.dataSync()[0];
@@ -150,8 +138,8 @@ test('SGD: eta from an LRTable-like object, etaDefault, and eta errors', () => {
   assert.equal(opt.etaOf('a.kernel'), 2);
   assert.equal(opt.etaOf('a.bias'), 0.5);
   opt.step({ 'a.kernel': tf.ones([1]), 'a.bias': tf.ones([1]) });
-  assertClose(k.variable.dataSync(), [1 - 0.2], 1e-7, 'k');
-  assertClose(b.variable.dataSync(), [1 - 0.05], 1e-7, 'b');
+  assertNear(k.variable.dataSync(), [1 - 0.2], 1e-7, 'k');
+  assertNear(b.variable.dataSync(), [1 - 0.05], 1e-7, 'b');
   assert.throws(() => new SGD([k, b], { lr: 0.1, eta: { 'a.kernel': 1 } }), /no entry for 1 parameter\(s\): a\.bias/);
   assert.equal(new SGD([k, b], { lr: 0.1, eta: { 'a.kernel': 1 }, etaDefault: 1 }).etaOf('a.bias'), 1);
   assert.throws(() => new SGD([k, b], { lr: 0.1, eta: { 'a.kernel': 1, 'a.bias': Number.NaN } }), /finite/);
@@ -180,5 +168,5 @@ test('SGD: lr = schedule(iterations); currentLR() is the next step\'s', () => {
   assert.equal(opt.iterations, 1);
   assert.ok(Math.abs(opt.currentLR() - 0.2) < 1e-15);
   opt.step({ w: tf.ones([1]) }); // p = -0.2 - 0.4
-  assertClose(w.variable.dataSync(), [-0.6], 1e-7, 'w');
+  assertNear(w.variable.dataSync(), [-0.6], 1e-7, 'w');
 });
