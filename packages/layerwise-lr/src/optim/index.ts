@@ -17,3 +17,11 @@ export { AdamW, type AdamWOptions } from './adamw.js';
 export {
   createOptimizer, getOptimizerInfo, listOptimizers, registerOptimizer, type OptimizerFactory, type OptimizerInfo,
 } from './registry.js';
+export {
+  SQUARED_NORM_KERNEL, l2Norm, normalizeGradient, scaleByLarc, scaleByParamNorm, scaleByTrustRatio, squaredNorm,
+  type LarcOptions, type NormalizeGradientOptions, type ScaleByParamNormOptions,
+} from './norm-transforms.js';
+export { SGDNG, type SGDNGOptions } from './sgd-ng.js';
+export { AdamNG, type AdamNGOptions } from './adam-ng.js';
+export { LARS, type LARSOptions } from './lars.js';
+export { LAMB, type LAMBOptions } from './lamb.js';

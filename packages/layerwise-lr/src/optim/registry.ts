@@ -7,6 +7,10 @@ import type { ParamInfo } from '../types.js';
 import { AdamW, type AdamWOptions } from './adamw.js';
 import type { ChainOptimizer, OptimizerOptions } from './base.js';
 import { SGD, type SGDOptions } from './sgd.js';
+import { AdamNG, type AdamNGOptions } from './adam-ng.js';
+import { LAMB, type LAMBOptions } from './lamb.js';
+import { LARS, type LARSOptions } from './lars.js';
+import { SGDNG, type SGDNGOptions } from './sgd-ng.js';
 
 /** Builds an optimizer from parameters and options (defaults already merged in). */
 export type OptimizerFactory = (params: readonly ParamInfo[], options: OptimizerOptions & Record<string, unknown>) => ChainOptimizer;
@@ -90,4 +94,34 @@ registerOptimizer({
   description: 'torch.optim.AdamW: decoupled weight decay, bias correction, optional amsgrad',
   defaults: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-2, amsgrad: false },
   create: (p, o) => new AdamW(p, o as AdamWOptions),
+});
+registerOptimizer({
+  name: 'sgd-ng',
+  description: 'SGD-NG: each tensor\'s gradient divided by its L2 norm, then SGD with momentum (Yu et al. 2017)',
+  defaults: { momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0, normEps: 1e-8, adaptive: false },
+  create: (p, o) => new SGDNG(p, o as SGDNGOptions),
+});
+registerOptimizer({
+  name: 'sgd-ng-adap',
+  description: 'SGD-NG_adap: SGD-NG with each normalized gradient scaled by max(||w||, minWeightNorm)',
+  defaults: { momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0, normEps: 1e-8, adaptive: true, minWeightNorm: 1e-3 },
+  create: (p, o) => new SGDNG(p, o as SGDNGOptions),
+});
+registerOptimizer({
+  name: 'adam-ng',
+  description: 'Adam-NG: each tensor\'s gradient divided by its L2 norm, then Adam (decoupled decay if set)',
+  defaults: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, normEps: 1e-8 },
+  create: (p, o) => new AdamNG(p, o as AdamNGOptions),
+});
+registerOptimizer({
+  name: 'lars',
+  description: 'LARS/LARC (apex semantics): clipped local lr on conv/linear kernels, then SGD with momentum',
+  defaults: { momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0, trustCoefficient: 1e-3, clip: true, eps: 1e-8 },
+  create: (p, o) => new LARS(p, o as LARSOptions),
+});
+registerOptimizer({
+  name: 'lamb',
+  description: 'LAMB: Adam moments, decoupled decay and trust ratio ||w||/||u|| on conv/linear kernels',
+  defaults: { beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.01 },
+  create: (p, o) => new LAMB(p, o as LAMBOptions),
 });
