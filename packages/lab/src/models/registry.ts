@@ -2,6 +2,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { mlp } from './mlp.js';
 import { resnet18, resnet50 } from './resnet.js';
+import { zooModels, zooOptions } from './zoo.js';
 
 export interface ModelOptions {
   inputShape: [number, number, number];
@@ -18,6 +19,13 @@ const builders: Record<string, ModelBuilder> = {
   resnet50: (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses }),
   'resnet18-cifar': (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true }),
   'resnet50-cifar': (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true }),
+  davidnet: (o) => zooModels['davidnet']!(zooOptions(o)),
+  'vit-s16': (o) => zooModels['vit-s16']!(zooOptions(o)),
+  'vit-tiny': (o) => zooModels['vit-tiny']!(zooOptions(o)),
+  'convnext-t': (o) => zooModels['convnext-t']!(zooOptions(o)),
+  'convnext-cpu': (o) => zooModels['convnext-cpu']!(zooOptions(o)),
+  'swin-t': (o) => zooModels['swin-t']!(zooOptions(o)),
+  'swin-cpu': (o) => zooModels['swin-cpu']!(zooOptions(o)),
 };
 
 /** Adds a model to the registry (the zoo registers its families here). */
