@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadNative, type NativeAddon } from './native.js';
+import { noteEscaped, noteReleased, noteStored } from './kernels/shared-output-alloc.js';
 
 export const BACKEND_NAME = 'onednn';
 
@@ -17,6 +18,26 @@ export class MathBackendOneDNN extends MathBackendCPU {
     // The cpu backend advertises tfjs-node on first use; this backend is the fast path, so skip the notice.
     (this as unknown as { firstUse: boolean }).firstUse = false;
     this.native = loadNative();
+  }
+  // Storage events, for recycling kernel outputs on dispose (kernels/shared-output-alloc.ts).
+  override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): object {
+    noteStored(values);
+    return super.write(values, shape, dtype);
+  }
+  override move(dataId: object, values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType, refCount: number): void {
+    if (this.data.has(dataId)) noteReleased(this.data.get(dataId).values);
+    noteStored(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+  override disposeData(dataId: object, force = false): boolean {
+    const entry = this.data.has(dataId) ? this.data.get(dataId) : undefined;
+    const released = super.disposeData(dataId, force);
+    if (entry !== undefined && !this.data.has(dataId)) noteReleased(entry.values);
+    return released;
+  }
+  override readSync(dataId: object): tf.backend_util.BackendValues {
+    if (this.data.has(dataId)) noteEscaped(this.data.get(dataId).values);
+    return super.readSync(dataId);
   }
   /** The Float32Array (or other typed array) behind a tensor, zero-copy. */
   values(t: tf.TensorInfo): tf.backend_util.BackendValues {

@@ -1,0 +1,95 @@
+/**
+ * Recycling of kernel output arrays on dispose (src/kernels/shared-output-alloc.ts): arrays are reused, and
+ * never while anything can still read them — values read by the user (dataSync/data), views that cpu kernels
+ * make of a buffer (Unpack/Split return subarrays), aliases through Reshape/Identity, variables.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf, available } from './parity.js';
+import { outputAllocMode } from '../src/kernels/shared-output-alloc.js';
+
+const N = 300_000; // above the pool threshold (256 KB)
+
+function filled(v: number, shape: number[] = [N]): tf.Tensor {
+  return tf.fill(shape, v);
+}
+
+test('outputs are recycled: a repeated op reuses the arrays of disposed results', { skip: !available }, async () => {
+  await tf.setBackend('onednn');
+  const a = filled(1);
+  const b = filled(2);
+  for (let i = 0; i < 3; i++) tf.add(a, b).dispose();
+  const before = outputAllocMode().reused;
+  for (let i = 0; i < 5; i++) tf.add(a, b).dispose();
+  assert.ok(outputAllocMode().reused - before >= 5, JSON.stringify(outputAllocMode()));
+  tf.dispose([a, b]);
+});
+
+test('an array read with dataSync() is never reused after dispose', { skip: !available }, async () => {
+  await tf.setBackend('onednn');
+  const a = filled(1);
+  const b = filled(2);
+  const c = tf.add(a, b);
+  const seen = c.dataSync();
+  c.dispose();
+  const others = Array.from({ length: 4 }, (_, i) => tf.add(a, filled(10 + i)));
+  assert.equal(seen[0], 3);
+  assert.equal(seen[N - 1], 3);
+  const asyncSeen = await (tf.mul(a, b) as tf.Tensor).data();
+  tf.dispose(others);
+  const more = Array.from({ length: 4 }, () => tf.sub(a, b));
+  assert.equal(asyncSeen[N - 1], 2);
+  tf.dispose([a, b, ...more]);
+});
+
+test('views made by cpu kernels (Unpack, Split) keep the buffer alive after the source is disposed', { skip: !available }, async () => {
+  await tf.setBackend('onednn');
+  const a = tf.add(filled(1, [2, N]), filled(1, [2, N])); // 2s, native output
+  const [u0, u1] = tf.unstack(a);
+  const [s0] = tf.split(tf.add(a, 1), 2, 0);
+  a.dispose();
+  const noise = Array.from({ length: 6 }, (_, i) => tf.add(filled(i, [2, N]), filled(100, [2, N])));
+  assert.equal(u0!.dataSync()[0], 2);
+  assert.equal(u1!.dataSync()[N - 1], 2);
+  assert.equal(s0!.dataSync()[N - 1], 3);
+  tf.dispose([u0!, u1!, s0!, ...noise]);
+});
+
+test('reshapes and variables alias safely', { skip: !available }, async () => {
+  await tf.setBackend('onednn');
+  const a = tf.add(filled(1), filled(4)); // 5s
+  const r = tf.reshape(a, [N / 2, 2]);
+  a.dispose();
+  const v = tf.variable(tf.mul(filled(1), 7));
+  tf.tidy(() => {
+    for (let i = 0; i < 4; i++) tf.add(filled(i), filled(1));
+  });
+  v.assign(tf.add(v, 1));
+  tf.tidy(() => {
+    for (let i = 0; i < 4; i++) tf.add(filled(i), filled(1));
+  });
+  assert.equal(r.dataSync()[N - 1], 5);
+  assert.equal(v.dataSync()[0], 8);
+  tf.dispose([r, v]);
+});
+
+test('a training loop with recycling gives the values of the cpu backend', { skip: !available }, async () => {
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const w = tf.variable(tf.fill([600, 600], 0.001));
+    const x = tf.fill([600, 600], 0.5);
+    const opt = tf.train.sgd(0.1);
+    const losses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const l = opt.minimize(() => tf.mean(tf.square(tf.sub(tf.matMul(x, w), 1))), true) as tf.Scalar;
+      losses.push(l.dataSync()[0]!);
+      l.dispose();
+    }
+    tf.dispose([w, x]);
+    opt.dispose();
+    return losses;
+  };
+  const ref = await run('cpu');
+  const got = await run('onednn');
+  for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(ref[i]! - got[i]!) <= 1e-4 * Math.abs(ref[i]!), `${ref} vs ${got}`);
+});
