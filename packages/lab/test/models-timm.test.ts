@@ -3,7 +3,7 @@
  * and a seeded input; the expected logits were computed by timm 1.0.29 (PyTorch 1.13, CPU) with the same
  * weights, mapped by name: `.kernel` -> `.weight` (Linear transposed, conv [kh,kw,in,out] -> [out,in,kh,kw],
  * depthwise [kh,kw,C,1] -> [C,1,kh,kw]), `.gamma/.beta` -> `.weight/.bias`, `attn.{q,k,v}` concatenated
- * into `attn.qkv`, `cls_token.cls_token` -> `cls_token`, `pos_embed.pos_embed` -> `pos_embed`; for Swin,
+ * into `attn.qkv`; for Swin,
  * timm 1.0 moved patch merging to the start of the next stage (`layers.{s}.downsample` ->
  * `layers.{s+1}.downsample`) and the head to `head.fc`. The float32 outputs agreed to < 1e-6.
  */

@@ -12,8 +12,8 @@ test('vit-s16: 22,050,664 parameters at 1000 classes, 224x224x3; timm names; kin
   const expect: Array<[string, number[], string]> = [
     ['patch_embed.proj.kernel', [16, 16, 3, 384], 'kernel'],
     ['patch_embed.proj.bias', [384], 'bias'],
-    ['cls_token.cls_token', [1, 1, 384], 'embedding'],
-    ['pos_embed.pos_embed', [1, 197, 384], 'embedding'],
+    ['cls_token', [1, 1, 384], 'embedding'],
+    ['pos_embed', [1, 197, 384], 'embedding'],
     ['blocks.3.norm1.gamma', [384], 'scale'],
     ['blocks.3.norm1.beta', [384], 'shift'],
     ['blocks.3.attn.q.kernel', [384, 384], 'kernel'],
@@ -43,7 +43,7 @@ test('vit-s16: 22,050,664 parameters at 1000 classes, 224x224x3; timm names; kin
 test('vit-tiny: 32x32 forward shape; 65 tokens', async () => {
   await tf.setBackend('cpu');
   const m = zooModels['vit-tiny']!({ numClasses: 10, imageSize: 32, channels: 3, seed: 1 });
-  assert.deepEqual(collectParams(m).find((p) => p.name === 'pos_embed.pos_embed')!.shape, [1, 65, 192]);
+  assert.deepEqual(collectParams(m).find((p) => p.name === 'pos_embed')!.shape, [1, 65, 192]);
   assert.equal(m.layers.filter((l) => l.name.endsWith('.attn')).length, 6);
   const x = tf.randomNormal([1, 32, 32, 3], 0, 1, 'float32', 1);
   const y = m.predict(x) as tf.Tensor;
@@ -87,9 +87,9 @@ test('seeded init: the same seed builds the same weights', () => {
 test('average pooling variant has no class token; options are checked', () => {
   const m = vit({ numClasses: 3, imageSize: 8, channels: 3, patchSize: 4, dim: 8, depth: 1, numHeads: 2, pool: 'avg' });
   const names = collectParams(m).map((p) => p.name);
-  assert.ok(!names.includes('cls_token.cls_token'));
+  assert.ok(!names.includes('cls_token'));
   assert.ok(names.includes('fc_norm.gamma') && !names.includes('norm.gamma'), 'timm: fc_norm after the pool');
-  assert.deepEqual(collectParams(m).find((p) => p.name === 'pos_embed.pos_embed')!.shape, [1, 4, 8]);
+  assert.deepEqual(collectParams(m).find((p) => p.name === 'pos_embed')!.shape, [1, 4, 8]);
   m.dispose();
   assert.throws(() => vit({ numClasses: 3, imageSize: 10, channels: 3, patchSize: 4, dim: 8, depth: 1, numHeads: 2 }), /multiple of patchSize 4/);
   assert.throws(() => vit({ numClasses: 3, imageSize: 8, channels: 3, patchSize: 4, dim: 9, depth: 1, numHeads: 2 }), /multiple of numHeads/);

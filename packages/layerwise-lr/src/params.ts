@@ -152,7 +152,8 @@ function checkUnique(params: readonly { name: string }[], hint: string): void {
  * kinds and fans.
  *
  * Name: `${layer.name}.${shortName}`, where `shortName` is the weight's name after its last `/`
- * (`fc1.kernel`, `fc1.bias`, `bn1.gamma`, `bn1.beta`); the layers of a nested model are prefixed
+ * (`fc1.kernel`, `fc1.bias`, `bn1.gamma`, `bn1.beta`), or just the layer name when the weight is named
+ * after its layer (`cls_token`, `pos_embed`); the layers of a nested model are prefixed
  * with the nested model's name (`encoder.fc1.kernel`). Kinds come from the layer class (Dense / Conv /
  * DepthwiseConv2D / SeparableConv2D / Conv2DTranspose kernels -> `kernel`, their biases -> `bias`;
  * BatchNormalization / LayerNormalization gamma -> `scale`, beta -> `shift`; Embedding -> `embedding`),
@@ -194,7 +195,9 @@ export function collectParams(model: LayersModelLike, opts: CollectParamsOptions
         const full = w.originalName ?? w.name;
         short = (full.startsWith(`${layer.name}/`) ? full.slice(layer.name.length + 1) : full).replace(/\//g, '.');
       }
-      const name = `${prefix}${layer.name}.${short}`;
+      // A layer that is one named tensor (cls_token, pos_embed) names its weight after itself: `cls_token`,
+      // not `cls_token.cls_token`.
+      const name = short === layer.name ? `${prefix}${layer.name}` : `${prefix}${layer.name}.${short}`;
       const shape = concreteShape(w.shape, where);
       let kind: ParamKind | null = null;
       let depthwise = false;

@@ -176,3 +176,22 @@ test('kernelFans: dense, conv and depthwise conventions', () => {
   assert.deepEqual(kernelFans([3, 3, 16, 2], true), { fanIn: 9, fanOut: 9 * 32 });
   assert.deepEqual(kernelFans([5]), { fanIn: 1, fanOut: 1 });
 });
+
+test('collectParams: a weight named after its own layer is named by the layer alone (cls_token, not cls_token.cls_token)', () => {
+  class Token extends tf.layers.Layer {
+    static className = 'TestToken';
+    override build(): void {
+      this.addWeight(this.name, [1, 1, 4], 'float32', tf.initializers.zeros());
+    }
+    override call(x: tf.Tensor | tf.Tensor[]): tf.Tensor {
+      const t = Array.isArray(x) ? x[0] : x;
+      return tf.add(t, this.trainableWeights[0].read());
+    }
+  }
+  const input = tf.input({ shape: [3, 4] });
+  const out = new Token({ name: 'cls_token' }).apply(input) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: out });
+  const params = collectParams(model);
+  assert.deepEqual(params.map((p) => [p.name, p.kind]), [['cls_token', 'embedding']]);
+  model.dispose();
+});

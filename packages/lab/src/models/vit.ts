@@ -4,8 +4,7 @@
  * (LayerNorm eps 1e-6, multi-head self-attention, MLP with exact GELU), final LayerNorm, head on the class token.
  *
  * Parameter names (via `collectParams`), timm's except where noted:
- * `patch_embed.proj.kernel/bias`, `cls_token.cls_token`, `pos_embed.pos_embed` (timm: `cls_token`,
- * `pos_embed`; collectParams always writes `<layer>.<weight>`), `blocks.{i}.norm1.gamma/beta`,
+ * `patch_embed.proj.kernel/bias`, `cls_token`, `pos_embed` (as timm), `blocks.{i}.norm1.gamma/beta`,
  * `blocks.{i}.attn.{q,k,v}.kernel/bias` (timm: one fused `attn.qkv`; same parameter count),
  * `blocks.{i}.attn.proj.kernel/bias`, `blocks.{i}.norm2.*`, `blocks.{i}.mlp.fc1.*`, `blocks.{i}.mlp.fc2.*`,
  * `norm.gamma/beta` (`fc_norm.*` with average pooling), `head.kernel/bias`.
