@@ -8,7 +8,7 @@
       "libraries": [ "-ldnnl", "-fopenmp" ],
       "cflags!": [ "-fno-exceptions" ],
       "cflags_cc!": [ "-fno-exceptions", "-fno-rtti" ],
-      "cflags_cc": [ "-std=c++17", "-O3", "-fexceptions", "-frtti", "-fopenmp", "-Wno-unused-parameter" ]
+      "cflags_cc": [ "-std=c++17", "-O3", "-fno-math-errno", "-fexceptions", "-frtti", "-fopenmp", "-Wno-unused-parameter" ]
     }
   ]
 }

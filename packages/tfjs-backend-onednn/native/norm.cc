@@ -15,10 +15,13 @@ namespace lwlr {
 namespace ew {
 namespace {
 
-LWLR_SIMD void bnRow(const float* __restrict x, const float* __restrict m, const float* __restrict v,
-                     const float* __restrict o, const float* __restrict s, float eps, float* __restrict y,
-                     int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = o[i] + (x[i] - m[i]) * s[i] / std::sqrt(v[i] + eps);
+LWLR_SIMD void bnCoef(const float* __restrict v, const float* __restrict s, float eps, float* __restrict a, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) a[i] = s[i] / __builtin_sqrtf(v[i] + eps);
+}
+
+LWLR_SIMD void bnRowA(const float* __restrict x, const float* __restrict m, const float* __restrict a,
+                      const float* __restrict o, float* __restrict y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = o[i] + (x[i] - m[i]) * a[i];
 }
 
 Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
@@ -65,7 +68,10 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
     });
     return env.Undefined();
   }
-  // Expand scalar parameters to C-long rows (once).
+  // y = offset + (x - mean) * a with a = scale / sqrt(variance + eps): when neither variance nor scale is
+  // full-size, a is one C-long row computed once (in double; the division and square root leave the
+  // per-element loop, which becomes a vectorized subtract and fused multiply-add); otherwise a is computed
+  // per row. Scalars are expanded to C-long rows once.
   std::vector<float> expanded[4];
   const float* base[4];
   bool full[4];
@@ -78,17 +84,34 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
       base[i] = prm[i].p;
     }
   }
+  const bool rowA = full[1] || full[3];
+  std::vector<float> a0;
+  if (!rowA) {
+    a0.resize(size_t(C));
+    for (int64_t c = 0; c < C; ++c) a0[c] = float(double(base[3][c]) / std::sqrt(double(base[1][c]) + double(eps)));
+  }
   const int64_t rows = N / C;
-  auto row = [&](int64_t r, int64_t c0, int64_t c1) {
+  auto row = [&](int64_t r, int64_t c0, int64_t c1, float* scratch) {
     const int64_t off = r * C;
     const float* p[4];
     for (int i = 0; i < 4; ++i) p[i] = base[i] + (full[i] ? off : 0) + c0;
-    bnRow(x + off + c0, p[0], p[1], p[2], p[3], eps, y + off + c0, c1 - c0);
+    const float* a = a0.data() + c0;
+    if (rowA) {
+      bnCoef(p[1], p[3], eps, scratch, c1 - c0);
+      a = scratch;
+    }
+    bnRowA(x + off + c0, p[0], a, p[2], y + off + c0, c1 - c0);
   };
   if (rows == 1) {
-    parallelFor(C, 4, [&](int64_t b, int64_t e) { row(0, b, e); });
+    parallelFor(C, 4, [&](int64_t b, int64_t e) {
+      std::vector<float> scratch(rowA ? size_t(e - b) : 0);
+      row(0, b, e, scratch.data());
+    });
   } else {
-    parallelFor(rows, C * 4, [&](int64_t b, int64_t e) { for (int64_t r = b; r < e; ++r) row(r, 0, C); });
+    parallelFor(rows, C * 4, [&](int64_t b, int64_t e) {
+      std::vector<float> scratch(rowA ? size_t(C) : 0);
+      for (int64_t r = b; r < e; ++r) row(r, 0, C, scratch.data());
+    });
   }
   return env.Undefined();
 }
