@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as onednn from 'tfjs-backend-onednn';
 import { applyMeasurementInit, collectParams, SGD, measureLayerwiseLR } from 'layerwise-lr';
-import { resnet18 } from 'lwlr-lab';
+import { resnet18, zooModels, zooOptions } from 'lwlr-lab';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -62,7 +62,17 @@ const builders = {
     const model = resnet18({ inputShape: [32, 32, 3], numClasses: 10, cifar: true });
     return { model, batch: 128, input: [32, 32, 3], cpuTooSlow: true };
   },
+  'vit-tiny'() {
+    // dim 192, depth 6, heads 3, patch 4, 32x32x3 (65 tokens), exact GELU, LayerNorm eps 1e-6
+    const model = zooModels['vit-tiny'](zooOptions({ inputShape: [32, 32, 3], numClasses: 10 }));
+    return { model, batch: 128, input: [32, 32, 3], cpuTooSlow: true, extraFwdFlopPerExample: vitAttentionFlops(65, 192, 6) };
+  },
 };
+
+/** The attention products (q k^T and attn v) per example, which are not layers: 2 matmuls of tokens^2 x dim. */
+function vitAttentionFlops(tokens, dim, depth) {
+  return depth * 2 * 2 * tokens * tokens * dim;
+}
 
 /** Forward FLOP per example of the conv and dense layers (2 per multiply-add). */
 function forwardFlops(model) {
@@ -75,7 +85,8 @@ function forwardFlops(model) {
       flop += 2 * h * w * kh * kw * (cls === 'Conv2D' ? cin * c : c);
     } else if (cls === 'Dense') {
       const [cin, cout] = layer.getWeights()[0].shape;
-      flop += 2 * cin * cout;
+      const rows = layer.outputShape.slice(1, -1).reduce((a, b) => a * b, 1); // tokens for [B, T, C]
+      flop += 2 * rows * cin * cout;
     }
   }
   return flop;
@@ -95,7 +106,7 @@ async function benchOne(name, backend) {
   await tf.setBackend(backend);
   const spec = builders[name]();
   const { model, batch } = spec;
-  spec.fwdFlopPerExample = forwardFlops(model);
+  spec.fwdFlopPerExample = forwardFlops(model) + (spec.extraFwdFlopPerExample ?? 0);
   const params = collectParams(model);
   const sgd = new SGD(params, { lr: 0.01, momentum: 0.9 });
   const x = tf.randomNormal([batch, ...spec.input]);

@@ -38,6 +38,48 @@ def resnet18_cifar():
     return m, (128, 3, 32, 32)
 
 
+class VitBlock(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.q, self.k, self.v = nn.Linear(dim, dim), nn.Linear(dim, dim), nn.Linear(dim, dim)
+        self.proj = nn.Linear(dim, dim)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.fc1, self.fc2 = nn.Linear(dim, 4 * dim), nn.Linear(4 * dim, dim)
+
+    def forward(self, x):
+        b, n, d = x.shape
+        h = self.norm1(x)
+        split = lambda t: t.view(b, n, self.heads, d // self.heads).transpose(1, 2)
+        q, k, v = split(self.q(h)), split(self.k(h)), split(self.v(h))
+        a = torch.softmax(q @ k.transpose(-2, -1) * (d // self.heads) ** -0.5, dim=-1)
+        x = x + self.proj((a @ v).transpose(1, 2).reshape(b, n, d))
+        return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
+
+
+class VitTiny(nn.Module):
+    """Same as lwlr's vit-tiny: dim 192, depth 6, heads 3, patch 4, 32x32x3, class token, learned position embedding."""
+
+    def __init__(self, dim=192, depth=6, heads=3, patch=4, size=32, classes=10):
+        super().__init__()
+        self.patch = nn.Conv2d(3, dim, patch, patch)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos_embed = nn.Parameter(torch.randn(1, (size // patch) ** 2 + 1, dim) * 0.02)
+        self.blocks = nn.Sequential(*[VitBlock(dim, heads) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.head = nn.Linear(dim, classes)
+
+    def forward(self, x):
+        x = self.patch(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embed
+        return self.head(self.norm(self.blocks(x))[:, 0])
+
+
+def vit_tiny():
+    return VitTiny(), (128, 3, 32, 32)
+
+
 def time_step(model, shape, warmup, iters):
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x = torch.randn(*shape)
@@ -58,7 +100,7 @@ def time_step(model, shape, warmup, iters):
 
 if __name__ == "__main__":
     wanted = sys.argv[1:] or ["mlp", "bn-cnn"]
-    builders = {"mlp": mlp, "bn-cnn": bn_cnn, "resnet18-cifar": resnet18_cifar}
+    builders = {"mlp": mlp, "bn-cnn": bn_cnn, "resnet18-cifar": resnet18_cifar, "vit-tiny": vit_tiny}
     out = {}
     for name in wanted:
         model, shape = builders[name]()

@@ -12,3 +12,4 @@ export * from './train/metrics.js';
 export * from './train/setup.js';
 export * from './train/loop.js';
 export * from './models/resnet.js';
+export * from './models/zoo.js';
