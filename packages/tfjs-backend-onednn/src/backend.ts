@@ -11,8 +11,17 @@ import { noteEscaped, noteReleased, noteStored } from './kernels/shared-output-a
 
 export const BACKEND_NAME = 'onednn';
 
+/** A deferred output (see `lazyTensorInfo`): the kernel run that computes it and the dataIds it holds. */
+interface Pending {
+  compute: () => tf.TensorInfo;
+  deps: object[];
+}
+
 export class MathBackendOneDNN extends MathBackendCPU {
   readonly native: NativeAddon;
+  private readonly pending = new WeakMap<object, Pending>();
+  /** Deferred outputs computed (read) and dropped unread, for tests and the benchmark. */
+  readonly lazyStats = { made: 0, computed: 0, dropped: 0 };
   constructor() {
     super();
     // The cpu backend advertises tfjs-node on first use; this backend is the fast path, so skip the notice.
@@ -31,9 +40,66 @@ export class MathBackendOneDNN extends MathBackendCPU {
   }
   override disposeData(dataId: object, force = false): boolean {
     const entry = this.data.has(dataId) ? this.data.get(dataId) : undefined;
+    const lazy = this.pending.get(dataId);
     const released = super.disposeData(dataId, force);
-    if (entry !== undefined && !this.data.has(dataId)) noteReleased(entry.values);
+    if (entry !== undefined && !this.data.has(dataId)) {
+      if (lazy !== undefined) {
+        // Disposed before anything read it: never computed.
+        this.pending.delete(dataId);
+        this.lazyStats.dropped++;
+        for (const d of lazy.deps) this.disposeData(d);
+      } else {
+        noteReleased(entry.values);
+      }
+    }
     return released;
+  }
+
+  /**
+   * An output whose values are computed when first read (by any kernel, readSync, dataSync...), or never if
+   * the tensor is disposed unread. For kernels that tfjs runs eagerly although their result is often unused:
+   * the fused conv2d/depthwise/matMul ops compute the input gradient in their custom gradient even when the
+   * input needs none (the first layer's input, the data), and the tape then drops it. `compute` runs the
+   * kernel for real on `deps` (held, by the backend's reference count, until it has run or the output is
+   * disposed) and must return a tensor of `shape` and `dtype`; its storage becomes this output's.
+   */
+  lazyTensorInfo(shape: number[], dtype: tf.DataType, deps: tf.TensorInfo[], compute: () => tf.TensorInfo): tf.TensorInfo {
+    const dataId = super.write(new Float32Array(0), shape, dtype);
+    const entry = this.data.get(dataId) as { values?: tf.backend_util.BackendValues };
+    const depIds = deps.map((d) => d.dataId);
+    for (const d of depIds) this.incRef(d);
+    this.pending.set(dataId, { compute, deps: depIds });
+    this.lazyStats.made++;
+    let values: tf.backend_util.BackendValues | undefined;
+    const self = this;
+    Object.defineProperty(entry, 'values', {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const p = self.pending.get(dataId);
+        if (p !== undefined) {
+          self.pending.delete(dataId);
+          try {
+            const res = p.compute();
+            if (res.dtype !== dtype || res.shape.length !== shape.length || res.shape.some((d, i) => d !== shape[i])) {
+              throw new Error(`tfjs-backend-onednn: deferred output [${res.shape}] ${res.dtype}, expected [${shape}] ${dtype}`);
+            }
+            // Share the result's storage (counted as stored here), then drop the result's own dataId.
+            values = self.data.get(res.dataId).values;
+            noteStored(values);
+            self.disposeData(res.dataId);
+            self.lazyStats.computed++;
+          } finally {
+            for (const d of p.deps) self.disposeData(d);
+          }
+        }
+        return values;
+      },
+      set(v: tf.backend_util.BackendValues) {
+        values = v;
+      },
+    });
+    return { dataId, shape, dtype };
   }
   override readSync(dataId: object): tf.backend_util.BackendValues {
     if (this.data.has(dataId)) noteEscaped(this.data.get(dataId).values);

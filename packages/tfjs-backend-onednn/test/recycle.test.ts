@@ -93,3 +93,41 @@ test('a training loop with recycling gives the values of the cpu backend', { ski
   const got = await run('onednn');
   for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(ref[i]! - got[i]!) <= 1e-4 * Math.abs(ref[i]!), `${ref} vs ${got}`);
 });
+
+test('deferred conv input gradients: computed when read, never when unused, same values, no leaks', { skip: !available }, async () => {
+  await tf.setBackend('onednn');
+  const backend = tf.backend() as unknown as { lazyStats: { made: number; computed: number; dropped: number }; numDataIds(): number };
+  const x = tf.randomNormal([4, 9, 9, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const w = tf.variable(tf.randomNormal([3, 3, 3, 5], 0, 1, 'float32', 2)) as tf.Variable<tf.Rank.R4>;
+  const b = tf.variable(tf.randomNormal([5], 0, 1, 'float32', 3));
+  const loss = () => tf.sum(tf.square(tf.fused.conv2d({ x, filter: w, bias: b, strides: 1, pad: 'same' }))) as tf.Scalar;
+  const ids0 = backend.numDataIds();
+  const s0 = { ...backend.lazyStats };
+  // Only the variables need gradients: the input gradient is made and dropped unread.
+  const { value, grads } = tf.variableGrads(loss, [w, b]);
+  const s1 = { ...backend.lazyStats };
+  assert.ok(s1.made > s0.made && s1.dropped - s0.dropped === s1.made - s0.made && s1.computed === s0.computed, JSON.stringify([s0, s1]));
+  const gw = await grads[w.name]!.data();
+  tf.dispose([value, grads[w.name]!, grads[b.name]!]);
+  assert.equal(backend.numDataIds(), ids0);
+  // The input gradient itself, read: same values as the cpu backend.
+  const dxOn = tf.grad((xx: tf.Tensor) => tf.sum(tf.square(tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: w, bias: b, strides: 1, pad: 'same' }))))(x);
+  const dxOnV = await dxOn.data();
+  assert.ok(backend.lazyStats.computed > s1.computed);
+  dxOn.dispose();
+  assert.equal(backend.numDataIds(), ids0);
+  await tf.setBackend('cpu');
+  const [xc, wc, bc] = [x, w, b].map((t) => tf.tensor(t.dataSync(), t.shape));
+  const dxCpu = tf.grad((xx: tf.Tensor) => tf.sum(tf.square(tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: wc as tf.Tensor4D, bias: bc, strides: 1, pad: 'same' }))))(xc!);
+  const gwCpu = tf.grad((ww: tf.Tensor) => tf.sum(tf.square(tf.fused.conv2d({ x: xc as tf.Tensor4D, filter: ww as tf.Tensor4D, bias: bc, strides: 1, pad: 'same' }))))(wc!);
+  const close = (a: ArrayLike<number>, r: ArrayLike<number>, what: string) => {
+    let m = 0, d = 0;
+    for (let i = 0; i < r.length; i++) { m = Math.max(m, Math.abs(r[i]!)); d = Math.max(d, Math.abs(a[i]! - r[i]!)); }
+    assert.ok(d <= 1e-5 * m + 1e-6, `${what}: max diff ${d} (max ${m})`);
+  };
+  close(dxOnV, dxCpu.dataSync(), 'dx');
+  close(gw, gwCpu.dataSync(), 'dw');
+  tf.dispose([xc!, wc!, bc!, dxCpu, gwCpu]);
+  await tf.setBackend('onednn');
+  tf.dispose([x, w, b]);
+});

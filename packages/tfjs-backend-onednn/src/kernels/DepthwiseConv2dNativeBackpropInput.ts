@@ -6,12 +6,14 @@ import {
   type KernelConfig,
 } from '@tensorflow/tfjs-core';
 import { nativeOrCpu } from './shared-native-fallback.js';
+import { deferred } from './shared-lazy.js';
 import { nativeConvBackpropInput } from './shared-conv-run.js';
 
 export const depthwiseConv2dNativeBackpropInputConfig: KernelConfig = {
   kernelName: DepthwiseConv2dNativeBackpropInput,
   backendName: 'onednn',
-  kernelFunc: nativeOrCpu(DepthwiseConv2dNativeBackpropInput, ({ inputs, backend, attrs }) => {
+  // Deferred: computed when read (the fused conv ops' gradients compute it even for the data input).
+  kernelFunc: deferred(nativeOrCpu(DepthwiseConv2dNativeBackpropInput, ({ inputs, backend, attrs }) => {
     const { dy, filter } = inputs;
     const { strides, dilations, pad, dimRoundingMode, inputShape } =
       attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
@@ -25,5 +27,5 @@ export const depthwiseConv2dNativeBackpropInputConfig: KernelConfig = {
       true,
     );
     return nativeConvBackpropInput(backend, DepthwiseConv2dNativeBackpropInput, dy!, filter!, ci, true);
-  }),
+  }), (_inputs, attrs) => [...(attrs.inputShape as number[])]),
 };
