@@ -15,6 +15,8 @@ export const BACKEND_NAME = 'onednn';
 interface Pending {
   compute: () => tf.TensorInfo;
   deps: object[];
+  /** When the output is a broadcast (Tile with reps only on size-1 dims) of this tensor (same rank). */
+  broadcastOf?: tf.TensorInfo;
 }
 
 export class MathBackendOneDNN extends MathBackendCPU {
@@ -47,7 +49,7 @@ export class MathBackendOneDNN extends MathBackendCPU {
         // Disposed before anything read it: never computed.
         this.pending.delete(dataId);
         this.lazyStats.dropped++;
-        for (const d of lazy.deps) this.disposeData(d);
+        this.releaseDeps(lazy.deps);
       } else {
         noteReleased(entry.values);
       }
@@ -63,12 +65,18 @@ export class MathBackendOneDNN extends MathBackendCPU {
    * kernel for real on `deps` (held, by the backend's reference count, until it has run or the output is
    * disposed) and must return a tensor of `shape` and `dtype`; its storage becomes this output's.
    */
-  lazyTensorInfo(shape: number[], dtype: tf.DataType, deps: tf.TensorInfo[], compute: () => tf.TensorInfo): tf.TensorInfo {
+  lazyTensorInfo(
+    shape: number[],
+    dtype: tf.DataType,
+    deps: tf.TensorInfo[],
+    compute: () => tf.TensorInfo,
+    broadcastOf?: tf.TensorInfo,
+  ): tf.TensorInfo {
     const dataId = super.write(new Float32Array(0), shape, dtype);
     const entry = this.data.get(dataId) as { values?: tf.backend_util.BackendValues };
     const depIds = deps.map((d) => d.dataId);
     for (const d of depIds) this.incRef(d);
-    this.pending.set(dataId, { compute, deps: depIds });
+    this.pending.set(dataId, { compute, deps: depIds, broadcastOf });
     this.lazyStats.made++;
     let values: tf.backend_util.BackendValues | undefined;
     const self = this;
@@ -90,7 +98,7 @@ export class MathBackendOneDNN extends MathBackendCPU {
             self.disposeData(res.dataId);
             self.lazyStats.computed++;
           } finally {
-            for (const d of p.deps) self.disposeData(d);
+            self.releaseDeps(p.deps);
           }
         }
         return values;
@@ -105,6 +113,22 @@ export class MathBackendOneDNN extends MathBackendCPU {
     if (this.data.has(dataId)) noteEscaped(this.data.get(dataId).values);
     return super.readSync(dataId);
   }
+  /** Drops the references a deferred output held; data whose last tensor is gone leaves the engine too. */
+  private releaseDeps(deps: object[]): void {
+    const engine = tf.engine() as unknown as { removeDataId?: (d: object, b: tf.KernelBackend) => void };
+    for (const d of deps) {
+      if (this.disposeData(d)) engine.removeDataId?.(d, this);
+    }
+  }
+
+  /**
+   * When `t` is a deferred broadcast not computed yet, the tensor it broadcasts (same rank, size 1 on the
+   * broadcast dims): a broadcasting kernel can read that instead and leave `t` uncomputed.
+   */
+  broadcastSource(t: tf.TensorInfo): tf.TensorInfo | null {
+    return this.pending.get(t.dataId)?.broadcastOf ?? null;
+  }
+
   /** The Float32Array (or other typed array) behind a tensor, zero-copy. */
   values(t: tf.TensorInfo): tf.backend_util.BackendValues {
     return this.data.get(t.dataId).values as tf.backend_util.BackendValues;

@@ -22,10 +22,23 @@ export function runBinary(
   b: tf.TensorInfo,
 ): tf.TensorInfo | null {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  // A deferred broadcast operand (backend.broadcastSource): read its source, when broadcasting that gives
+  // the same output shape; same values, and the full-size broadcast is never written.
+  const sa = backend.broadcastSource(a);
+  const sb = backend.broadcastSource(b);
+  if (sa !== null || sb !== null) {
+    const a2 = sa ?? a;
+    const b2 = sb ?? b;
+    const s2 = tf.backend_util.assertAndGetBroadcastShape(a2.shape, b2.shape);
+    if (s2.length === outShape.length && s2.every((d, i) => d === outShape[i])) {
+      a = a2;
+      b = b2;
+    }
+  }
   const av = f32In(backend, a);
   const bv = f32In(backend, b);
   if (av === null || bv === null) return null;
-  const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
   const n = sizeOf(outShape);
   const isCmp = comparisons.has(opName);
   const out = isCmp ? new Uint8Array(n) : allocOutput(backend, n);

@@ -13,6 +13,12 @@ function fillArray(like: Values, value: number): Values {
   return new Uint8Array([value]);
 }
 
+const lazyBroadcasts = process.env.LWLR_LAZY !== '0';
+
+function tileOnCpu(backend: Parameters<typeof movable>[0], x: tf.TensorInfo, reps: number[]): tf.TensorInfo {
+  return tf.getKernel('Tile', 'cpu')!.kernelFunc({ inputs: { x }, backend, attrs: { reps } }) as tf.TensorInfo;
+}
+
 export const shapeKernels: tf.KernelConfig[] = [
   nativeKernel('Transpose', ({ inputs, backend, attrs }) => {
     const x = inputs.x!;
@@ -59,12 +65,22 @@ export const shapeKernels: tf.KernelConfig[] = [
     const reps = attrs.reps as number[];
     ensureGradient('Tile');
     if (reps.length !== x.shape.length) return null;
-    const xv = movable(backend, x);
-    if (xv === null) return null;
     const shape = x.shape.map((s, i) => s * reps[i]!);
-    const out = allocLike(backend, xv, sizeOf(shape));
-    backend.native.ewTile(xv, x.shape, reps, out);
-    return backend.makeTensorInfo(shape, x.dtype, out);
+    const run = () => {
+      const xv = movable(backend, x);
+      if (xv === null) return null;
+      const out = allocLike(backend, xv, sizeOf(shape));
+      backend.native.ewTile(xv, x.shape, reps, out);
+      return backend.makeTensorInfo(shape, x.dtype, out);
+    };
+    // A broadcast (reps only on size-1 dims, as broadcastTo makes for the gradients of Sum/Mean and of
+    // broadcasting binary ops) is deferred: the binary kernels read its source instead, and it is only
+    // written out when something else reads it (see binary.ts, backend.broadcastSource).
+    const isBroadcast = reps.every((r, i) => r === 1 || x.shape[i] === 1);
+    if (lazyBroadcasts && isBroadcast && x.dtype === 'float32' && sizeOf(shape) >= 1024) {
+      return backend.lazyTensorInfo(shape, 'float32', [x], () => run() ?? tileOnCpu(backend, x, reps), { dataId: x.dataId, shape: x.shape, dtype: x.dtype });
+    }
+    return run();
   }),
 
   nativeKernel('Concat', ({ inputs, backend, attrs }) => {

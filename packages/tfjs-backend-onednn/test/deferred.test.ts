@@ -1,0 +1,62 @@
+/**
+ * Deferred broadcasts (Tile with reps only on size-1 dims, as broadcastTo makes in the gradients of Sum, Mean
+ * and broadcasting binary ops): binary kernels read the source instead, and the full-size broadcast is
+ * written only when something else reads it. Values must equal the cpu backend's exactly (same arithmetic).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { expectParity, tf, available } from './parity.js';
+
+type Stats = { made: number; computed: number; dropped: number };
+const stats = () => ({ ...(tf.backend() as unknown as { lazyStats: Stats }).lazyStats });
+
+test('broadcast operands of binary ops: exact parity, the broadcast never computed', { skip: !available }, async () => {
+  const S = [6, 7, 9, 32];
+  const cases: [string, (rand: (s: number[]) => tf.Tensor) => tf.Tensor][] = [
+    ['add', (r) => tf.add(tf.broadcastTo(r([1, 1, 1, 32]), S), r(S))],
+    ['mul (broadcast second)', (r) => tf.mul(r(S), tf.broadcastTo(r([1, 7, 1, 32]), S))],
+    ['sub', (r) => tf.sub(tf.broadcastTo(r([6, 1, 9, 1]), S), r(S))],
+    ['div', (r) => tf.div(r(S), tf.broadcastTo(tf.add(tf.abs(r([1, 1, 1, 1])), 1), S))],
+    ['both broadcast (must compute)', (r) => tf.mul(tf.broadcastTo(r([1, 1, 1, 32]), S), tf.broadcastTo(r([6, 1, 1, 1]), S))],
+    ['broadcast x broadcastable', (r) => tf.add(tf.broadcastTo(r([1, 1, 1, 32]), S), r([1, 7, 9, 32]))],
+    ['same broadcast twice', (r) => { const b = tf.broadcastTo(r([1, 1, 9, 1]), S); return tf.mul(b, b); }],
+    ['read directly', (r) => tf.broadcastTo(r([1, 7, 1, 1]), S)],
+    ['reduced', (r) => tf.sum(tf.broadcastTo(r([1, 7, 1, 32]), S), [0, 2])],
+    ['moments gradient', (r) => {
+      const w = r(S);
+      return tf.grad((x: tf.Tensor) => {
+        const { mean, variance } = tf.moments(x, [0, 1, 2]);
+        return tf.sum(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-3))), w));
+      })(r(S));
+    }],
+  ];
+  for (const [label, f] of cases) {
+    await expectParity((rand) => f((s) => rand(s)), { rtol: label === 'moments gradient' ? 1e-5 : 0, atol: label === 'moments gradient' ? 1e-6 : 0, label });
+  }
+  // The broadcast of an add is made and dropped, never computed.
+  await tf.setBackend('onednn');
+  const s0 = stats();
+  tf.tidy(() => tf.add(tf.broadcastTo(tf.ones([1, 1, 1, 32]), S), tf.ones(S)).dataSync());
+  const s1 = stats();
+  assert.equal(s1.made - s0.made, 1);
+  assert.equal(s1.computed, s0.computed);
+  assert.equal(s1.dropped - s0.dropped, 1);
+});
+
+test('deferred broadcasts do not leak and survive their source being disposed', { skip: !available }, async () => {
+  await tf.setBackend('onednn');
+  const before = tf.memory().numTensors;
+  const buffers = tf.memory().numDataBuffers;
+  const ids = (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+  const src = tf.tensor4d([1, 2, 3], [1, 1, 1, 3]);
+  const b = tf.broadcastTo(src, [4, 5, 100, 3]);
+  src.dispose();
+  const z = tf.zeros([4, 5, 100, 3]);
+  const y = tf.add(b, z);
+  assert.deepEqual(Array.from(y.dataSync().slice(0, 6)), [1, 2, 3, 1, 2, 3]);
+  assert.deepEqual(Array.from(b.dataSync().slice(-3)), [1, 2, 3]);
+  tf.dispose([b, y, z]);
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(tf.memory().numDataBuffers, buffers);
+  assert.equal((tf.backend() as unknown as { numDataIds(): number }).numDataIds(), ids);
+});
