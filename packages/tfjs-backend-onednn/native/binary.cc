@@ -18,7 +18,7 @@ namespace {
 
 enum BinaryOp {
   kAdd = 0, kSub, kMul, kDiv, kMax, kMin, kPow, kSqDiff, kEluGrad,
-  kGreater, kGreaterEqual, kLess, kLessEqual, kEqual, kNotEqual, kReluGrad, kNumBinary
+  kGreater, kGreaterEqual, kLess, kLessEqual, kEqual, kNotEqual, kReluGrad, kSquareGrad, kNumBinary
 };
 
 LWLR_INLINE float jsPow(float a, float b) {
@@ -55,6 +55,10 @@ struct OReluGrad {  // a = dy, b = x: dy * step(x), exactly as tfjs's Relu gradi
     const float s = b > 0.f ? 1.f : (b != b ? b : 0.f);
     return a * s;
   }
+};
+struct OSquareGrad {  // a = dy, b = x: dy * (x * 2), exactly as tfjs's Square gradient
+  using T = float;
+  static LWLR_INLINE float f(float a, float b) { return a * (b * 2.f); }
 };
 struct OGreater { using T = uint8_t; static LWLR_INLINE uint8_t f(float a, float b) { return a > b; } };
 struct OGreaterEqual { using T = uint8_t; static LWLR_INLINE uint8_t f(float a, float b) { return a >= b; } };
@@ -98,7 +102,7 @@ const BinaryEntry kBinary[kNumBinary] = {
     entry<OMax>(1),      entry<OMin>(1),          entry<OPow>(40),  entry<OSqDiff>(1),
     entry<OEluGrad>(1),  entry<OGreater>(1),      entry<OGreaterEqual>(1),
     entry<OLess>(1),     entry<OLessEqual>(1),    entry<OEqual>(1), entry<ONotEqual>(1),
-    entry<OReluGrad>(1),
+    entry<OReluGrad>(1), entry<OSquareGrad>(1),
 };
 
 struct Run {

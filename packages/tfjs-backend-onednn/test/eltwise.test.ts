@@ -155,6 +155,18 @@ test('Relu gradient (fused LwlrReluGrad on onednn) is bit-identical to dy * step
   await expectParity((rand) => tf.grad((x: tf.Tensor) => tf.relu(x))(rand([301, 257]), rand([301, 257])), { rtol: 0, atol: 0 });
 });
 
+test('Square gradient (fused LwlrSquareGrad on onednn) is bit-identical to dy * (x * 2), broadcast dy too', async () => {
+  const sp = [0, -0, 1, -1, Infinity, -Infinity, NaN, 1e-30, -3, 3e38];
+  await expectParity(() => tf.grad((x: tf.Tensor) => tf.square(x))(tf.tensor2d(sp, [sp.length, 1]).tile([1, sp.length]),
+    tf.tensor2d(sp, [1, sp.length]).tile([sp.length, 1])), { rtol: 0, atol: 0 });
+  await expectParity((rand) => tf.grad((x: tf.Tensor) => tf.square(x))(rand([301, 257]), rand([301, 257])), { rtol: 0, atol: 0 });
+  // dy a (deferred) broadcast, as in the variance of tf.moments
+  await expectParity((rand) => {
+    const w = rand([1, 1, 1, 24]);
+    return tf.grad((x: tf.Tensor) => tf.mul(tf.mean(tf.square(x), [0, 1, 2]), w))(rand([9, 11, 13, 24]));
+  }, { rtol: 0, atol: 0 });
+});
+
 test('no tensor or data leaks', async () => {
   await tf.setBackend('onednn');
   const x = tf.randomNormal([33, 65]);

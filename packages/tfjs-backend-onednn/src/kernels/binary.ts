@@ -9,7 +9,7 @@ import { allocOutput, f32In, nativeKernel, sizeOf } from './ew-util.js';
 /** Native op codes of ewBinary (native/binary.cc, enum BinaryOp). */
 export const BinaryOp = {
   Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, Pow: 6, SquaredDifference: 7, EluGrad: 8,
-  Greater: 9, GreaterEqual: 10, Less: 11, LessEqual: 12, Equal: 13, NotEqual: 14, ReluGrad: 15,
+  Greater: 9, GreaterEqual: 10, Less: 11, LessEqual: 12, Equal: 13, NotEqual: 14, ReluGrad: 15, SquareGrad: 16,
 } as const;
 
 const comparisons = new Set<string>(['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual']);
@@ -78,6 +78,16 @@ export const binaryKernels: tf.KernelConfig[] = [
     kernelFunc: ({ inputs, backend }) => {
       const out = runBinary(backend as Parameters<typeof f32In>[0], 'ReluGrad', inputs.dy!, inputs.x!);
       if (out === null) throw new Error('LwlrReluGrad: dy and x must be float32');
+      return out;
+    },
+  },
+  // LwlrSquareGrad(dy, x) = dy * (x * 2) in one pass, broadcasting (project kernel used by the Square gradient)
+  {
+    kernelName: 'LwlrSquareGrad',
+    backendName: 'onednn',
+    kernelFunc: ({ inputs, backend }) => {
+      const out = runBinary(backend as Parameters<typeof f32In>[0], 'SquareGrad', inputs.dy!, inputs.x!);
+      if (out === null) throw new Error('LwlrSquareGrad: dy and x must be float32');
       return out;
     },
   },

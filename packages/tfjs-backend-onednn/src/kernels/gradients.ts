@@ -2,12 +2,13 @@
  * Gradients that dispatch fewer (and fused) kernels than tfjs's own, for kernels of this family.
  *
  * tfjs registers one gradient per kernel name for every backend. The ones below replace tfjs's for Tile, Sum,
- * Mean, Relu and FusedBatchNorm the first time the corresponding onednn kernel runs (so the import order of
+ * Mean, Relu, Square and FusedBatchNorm the first time the corresponding onednn kernel runs (so the import order of
  * '@tensorflow/tfjs' and this package does not matter). They compute the same values:
  *  - Tile: one Sum over the repetition axes instead of a Slice + Add per repetition (rank <= 4 only in tfjs).
  *  - Sum / Mean: the broadcast of dy (Tile) instead of dy * ones(x.shape) (and / n): one full-size tensor
  *    instead of two or three; bit-identical values.
  *  - Relu: dy * step(x) in one kernel (LwlrReluGrad) on backends that have it, bit-identical.
+ *  - Square: dy * (x * 2) in one kernel (LwlrSquareGrad) on backends that have it, bit-identical.
  *  - FusedBatchNorm: the five gradients in one pass (LwlrBatchNormGrad) when the parameters are per-channel
  *    (rank 1, length = x's last dim) or full-size; tfjs's composite (~20 kernels) otherwise and on other
  *    backends. Equal up to float32 rounding (sums in double).
@@ -101,6 +102,20 @@ define({
       return original('Relu')(dy, saved, attrs);
     }
     return { x: () => tf.engine().runKernel('LwlrReluGrad', { dy: g, x: x! }) as tf.Tensor };
+  },
+});
+
+define({
+  kernelName: 'Square',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved;
+    const g = dy as tf.Tensor;
+    if (!hasKernel('LwlrSquareGrad') || g.dtype !== 'float32' || x!.dtype !== 'float32' ||
+        g.shape.join(',') !== x!.shape.join(',')) {
+      return original('Square')(dy, saved, attrs);
+    }
+    return { x: () => tf.engine().runKernel('LwlrSquareGrad', { dy: g, x: x! }) as tf.Tensor };
   },
 });
 

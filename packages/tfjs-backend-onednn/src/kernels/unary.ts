@@ -18,7 +18,7 @@ const none: Params = () => [0, 0];
 
 function unaryKernel(kernelName: keyof typeof UnaryOp, params: Params = none): tf.KernelConfig {
   const op = UnaryOp[kernelName];
-  const ownGradient = kernelName === 'Relu';
+  const ownGradient = kernelName === 'Relu' || kernelName === 'Square';
   return nativeKernel(kernelName, ({ inputs, backend, attrs }) => {
     if (ownGradient) ensureGradient(kernelName);
     const x = inputs.x!;
