@@ -3,7 +3,8 @@
 // LogSoftmax over the last axis, and the scalar norms used by optimizers.
 //
 //   ewReduce(op, x: Float32Array, outer, r, inner, out: Float32Array | Int32Array)
-//     op: 0 sum, 1 mean, 2 max, 3 min, 4 prod, 5 argmax, 6 argmin (out Int32Array for 5 and 6)
+//     op: 0 sum, 1 mean, 2 max, 3 min, 4 prod, 5 argmax, 6 argmin (out Int32Array for 5 and 6),
+//         7 sum of squares, 8 mean of squares
 //   ewSoftmax(x, rows, cols, out, log: boolean)
 //   ewSumAbs(x) -> number, ewSumSquares(x) -> number    (double accumulation)
 //
@@ -18,13 +19,23 @@ namespace lwlr {
 namespace ew {
 namespace {
 
-enum ReduceOp { kSum = 0, kMean, kMax, kMin, kProd, kArgMax, kArgMin };
+enum ReduceOp { kSum = 0, kMean, kMax, kMin, kProd, kArgMax, kArgMin, kSumSq, kMeanSq };
+// kSumSq / kMeanSq: the sum / mean of x*x (each square rounded to float first, as Square then Sum would).
 
 // ---- contiguous rows -------------------------------------------------------------------------------------
 LWLR_SIMD double rowSum(const float* __restrict x, int64_t n) {
   double s = 0;
 #pragma omp simd reduction(+ : s)
   for (int64_t i = 0; i < n; ++i) s += double(x[i]);
+  return s;
+}
+LWLR_SIMD double rowSumSq(const float* __restrict x, int64_t n) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) {
+    const float q = x[i] * x[i];
+    s += double(q);
+  }
   return s;
 }
 LWLR_SIMD double rowProd(const float* __restrict x, int64_t n) {
@@ -78,6 +89,19 @@ LWLR_SIMD void colSum(double* __restrict acc, const float* __restrict x, int64_t
   for (int64_t j = 0; j < rows; ++j, x += stride)
     for (int64_t i = 0; i < w; ++i) acc[i] += double(x[i]);
 }
+LWLR_SIMD void colSumSqInit(double* __restrict acc, const float* __restrict x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float q = x[i] * x[i];
+    acc[i] = double(q);
+  }
+}
+LWLR_SIMD void colSumSq(double* __restrict acc, const float* __restrict x, int64_t rows, int64_t stride, int64_t w) {
+  for (int64_t j = 0; j < rows; ++j, x += stride)
+    for (int64_t i = 0; i < w; ++i) {
+      const float q = x[i] * x[i];
+      acc[i] += double(q);
+    }
+}
 LWLR_SIMD void colProd(double* __restrict acc, const float* __restrict x, int64_t rows, int64_t stride, int64_t w) {
   for (int64_t j = 0; j < rows; ++j, x += stride)
     for (int64_t i = 0; i < w; ++i) acc[i] *= double(x[i]);
@@ -117,15 +141,20 @@ LWLR_SIMD void doubleToFloat(float* __restrict o, const double* __restrict a, in
 
 // Reduces rows [r0, r1) of the [r, inner] block x, columns [k0, k1), into out (double acc for sum/prod).
 void colBlock(int op, const float* x, int64_t r0, int64_t r1, int64_t inner, int64_t k0, int64_t k1,
-              double* dacc, float* facc, int32_t* iacc) {
+              double* dacc, float* facc, int32_t* iacc, bool sq) {
   const int64_t w = k1 - k0;
   const float* row0 = x + r0 * inner + k0;
   const float* row1 = row0 + inner;
   const int64_t rest = r1 - r0 - 1;
   switch (op) {
     case kSum: case kMean:
-      colSumInit(dacc, row0, w);
-      colSum(dacc, row1, rest, inner, w);
+      if (sq) {
+        colSumSqInit(dacc, row0, w);
+        colSumSq(dacc, row1, rest, inner, w);
+      } else {
+        colSumInit(dacc, row0, w);
+        colSum(dacc, row1, rest, inner, w);
+      }
       break;
     case kProd:
       colSumInit(dacc, row0, w);
@@ -150,8 +179,10 @@ void colBlock(int op, const float* x, int64_t r0, int64_t r1, int64_t inner, int
 
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
-  const int op = info[0].As<Napi::Number>().Int32Value();
-  if (op < kSum || op > kArgMin) throw Napi::RangeError::New(env, "ewReduce: bad op");
+  int op = info[0].As<Napi::Number>().Int32Value();
+  if (op < kSum || op > kMeanSq) throw Napi::RangeError::New(env, "ewReduce: bad op");
+  const bool sq = op == kSumSq || op == kMeanSq;
+  if (sq) op = op == kSumSq ? kSum : kMean;
   size_t nx = 0, no = 0;
   const float* x = f32p(info[1], &nx);
   const int64_t outer = info[2].As<Napi::Number>().Int64Value();
@@ -184,7 +215,7 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
         for (int64_t o = 0; o < outer && b < e; ++o) {
           const float* row = x + o * r + b;
           switch (op) {
-            case kSum: case kMean: dpart[t * outer + o] = rowSum(row, e - b); break;
+            case kSum: case kMean: dpart[t * outer + o] = sq ? rowSumSq(row, e - b) : rowSum(row, e - b); break;
             case kProd: dpart[t * outer + o] = rowProd(row, e - b); break;
             case kMax: fpart[t * outer + o] = rowMax(row, e - b); break;
             case kMin: fpart[t * outer + o] = rowMin(row, e - b); break;
@@ -215,7 +246,7 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
       for (int64_t o = b; o < e; ++o) {
         const float* row = x + o * r;
         switch (op) {
-          case kSum: case kMean: outf[o] = float(rowSum(row, r) * scale); break;
+          case kSum: case kMean: outf[o] = float((sq ? rowSumSq(row, r) : rowSum(row, r)) * scale); break;
           case kProd: outf[o] = float(rowProd(row, r)); break;
           case kMax: outf[o] = rowMax(row, r); break;
           case kMin: outf[o] = rowMin(row, r); break;
@@ -253,7 +284,7 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
       if (b < e) {
         for (int64_t o = 0; o < outer; ++o) {
           colBlock(op, x + o * r * inner, b, e, inner, 0, inner, dpart.data() + t * cols + o * inner,
-                   fpart.data() + t * cols + o * inner, nullptr);
+                   fpart.data() + t * cols + o * inner, nullptr, sq);
         }
       }
     }
@@ -285,7 +316,7 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
     for (int64_t item = b; item < e; ++item) {
       const int64_t o = item / kBlocks, kb = item % kBlocks;
       const int64_t k0 = kb * kBlock, k1 = std::min(inner, k0 + kBlock);
-      colBlock(op, x + o * r * inner, 0, r, inner, k0, k1, dacc.data(), facc.data(), iacc.data());
+      colBlock(op, x + o * r * inner, 0, r, inner, k0, k1, dacc.data(), facc.data(), iacc.data(), sq);
       store(o, k0, k1 - k0, dacc.data(), facc.data(), iacc.data());
     }
   });

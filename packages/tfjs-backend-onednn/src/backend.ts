@@ -17,6 +17,8 @@ interface Pending {
   deps: object[];
   /** When the output is a broadcast (Tile with reps only on size-1 dims) of this tensor (same rank). */
   broadcastOf?: tf.TensorInfo;
+  /** When the output is the elementwise square of this tensor (same shape). */
+  squareOf?: tf.TensorInfo;
 }
 
 export class MathBackendOneDNN extends MathBackendCPU {
@@ -70,13 +72,13 @@ export class MathBackendOneDNN extends MathBackendCPU {
     dtype: tf.DataType,
     deps: tf.TensorInfo[],
     compute: () => tf.TensorInfo,
-    broadcastOf?: tf.TensorInfo,
+    recipe: { broadcastOf?: tf.TensorInfo; squareOf?: tf.TensorInfo } = {},
   ): tf.TensorInfo {
     const dataId = super.write(new Float32Array(0), shape, dtype);
     const entry = this.data.get(dataId) as { values?: tf.backend_util.BackendValues };
     const depIds = deps.map((d) => d.dataId);
     for (const d of depIds) this.incRef(d);
-    this.pending.set(dataId, { compute, deps: depIds, broadcastOf });
+    this.pending.set(dataId, { compute, deps: depIds, ...recipe });
     this.lazyStats.made++;
     let values: tf.backend_util.BackendValues | undefined;
     const self = this;
@@ -127,6 +129,11 @@ export class MathBackendOneDNN extends MathBackendCPU {
    */
   broadcastSource(t: tf.TensorInfo): tf.TensorInfo | null {
     return this.pending.get(t.dataId)?.broadcastOf ?? null;
+  }
+
+  /** When `t` is a deferred Square not computed yet, its input: a reduction can square on the fly. */
+  squareSource(t: tf.TensorInfo): tf.TensorInfo | null {
+    return this.pending.get(t.dataId)?.squareOf ?? null;
   }
 
   /** The Float32Array (or other typed array) behind a tensor, zero-copy. */

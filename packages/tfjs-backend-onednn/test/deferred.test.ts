@@ -2,6 +2,8 @@
  * Deferred broadcasts (Tile with reps only on size-1 dims, as broadcastTo makes in the gradients of Sum, Mean
  * and broadcasting binary ops): binary kernels read the source instead, and the full-size broadcast is
  * written only when something else reads it. Values must equal the cpu backend's exactly (same arithmetic).
+ * Deferred Square: Sum/Mean of it square on the fly (the variance of tf.moments); same values up to the
+ * order of the double sums.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,4 +61,28 @@ test('deferred broadcasts do not leak and survive their source being disposed', 
   assert.equal(tf.memory().numTensors, before);
   assert.equal(tf.memory().numDataBuffers, buffers);
   assert.equal((tf.backend() as unknown as { numDataIds(): number }).numDataIds(), ids);
+});
+
+test('deferred Square: Sum/Mean square on the fly, anything else computes it; parity with cpu', { skip: !available }, async () => {
+  const S = [5, 6, 7, 24];
+  const cases: [string, (r: (s: number[]) => tf.Tensor) => tf.Tensor | tf.Tensor[]][] = [
+    ['mean over leading axes', (r) => tf.mean(tf.square(r(S)), [0, 1, 2])],
+    ['sum keepDims', (r) => tf.sum(tf.square(r(S)), [0, 1, 2], true)],
+    ['sum over last axis', (r) => tf.sum(tf.square(r(S)), -1)],
+    ['mean over all', (r) => tf.mean(tf.square(r(S)))],
+    ['sum over non-contiguous axes (transposed)', (r) => tf.sum(tf.square(r(S)), [0, 2])],
+    ['read directly and reduced', (r) => { const q = tf.square(r(S)); return [tf.sum(q, [1]), tf.mul(q, 2), q]; }],
+    ['moments', (r) => { const { mean, variance } = tf.moments(r(S), [0, 1, 2]); return [mean, variance]; }],
+    ['max of square (computes it)', (r) => tf.max(tf.square(r(S)), [0, 1])],
+  ];
+  for (const [label, f] of cases) await expectParity((rand) => f((s) => rand(s)), { rtol: 1e-6, atol: 0, label });
+  await tf.setBackend('onednn');
+  const x = tf.randomNormal(S);
+  const s0 = stats();
+  const m = tf.tidy(() => tf.mean(tf.square(x), [0, 1, 2]));
+  const s1 = stats();
+  assert.equal(s1.made - s0.made, 1);
+  assert.equal(s1.computed, s0.computed);
+  assert.equal(s1.dropped - s0.dropped, 1);
+  tf.dispose([x, m]);
 });

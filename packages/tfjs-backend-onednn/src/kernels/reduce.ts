@@ -14,6 +14,8 @@ import { ensureGradient } from './gradients.js';
 
 const ReduceOp = { Sum: 0, Mean: 1, Max: 2, Min: 3, Prod: 4, ArgMax: 5, ArgMin: 6 } as const;
 type ReduceName = keyof typeof ReduceOp;
+/** ewReduce op codes of the sum / mean of squares (for a deferred Square input: backend.squareSource). */
+const ReduceSquaresOp = { Sum: 7, Mean: 8 } as const;
 
 /** [outer, r, inner] when the reduced axes form one block after collapsing, else null. */
 export function reductionBlock(shape: readonly number[], axes: readonly number[]): [number, number, number] | null {
@@ -47,6 +49,14 @@ function reduce(
   axisAttr: number | number[] | undefined | null,
   keepDims: boolean,
 ): tf.TensorInfo | null {
+  // Sum/Mean of a deferred Square: reduce the squares of its input on the fly (same values; the squares
+  // are never written).
+  let op: number = ReduceOp[name];
+  const sqOf = name === 'Sum' || name === 'Mean' ? backend.squareSource(x) : null;
+  if (sqOf !== null) {
+    x = { dataId: sqOf.dataId, shape: x.shape, dtype: x.dtype };
+    op = ReduceSquaresOp[name as 'Sum' | 'Mean'];
+  }
   const xv = f32In(backend, x);
   if (xv === null) return null;
   const n = sizeOf(x.shape);
@@ -68,7 +78,7 @@ function reduce(
     block = [outN, r, 1];
   }
   const out = isArg ? new Int32Array(outN) : allocOutput(backend, outN);
-  backend.native.ewReduce(ReduceOp[name], src, block[0], block[1], block[2], out);
+  backend.native.ewReduce(op, src, block[0], block[1], block[2], out);
   const shape = keepDims && !isArg ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
   return backend.makeTensorInfo(shape, isArg ? 'int32' : 'float32', out);
 }

@@ -78,7 +78,9 @@ export const shapeKernels: tf.KernelConfig[] = [
     // written out when something else reads it (see binary.ts, backend.broadcastSource).
     const isBroadcast = reps.every((r, i) => r === 1 || x.shape[i] === 1);
     if (lazyBroadcasts && isBroadcast && x.dtype === 'float32' && sizeOf(shape) >= 1024) {
-      return backend.lazyTensorInfo(shape, 'float32', [x], () => run() ?? tileOnCpu(backend, x, reps), { dataId: x.dataId, shape: x.shape, dtype: x.dtype });
+      return backend.lazyTensorInfo(shape, 'float32', [x], () => run() ?? tileOnCpu(backend, x, reps), {
+        broadcastOf: { dataId: x.dataId, shape: x.shape, dtype: x.dtype },
+      });
     }
     return run();
   }),

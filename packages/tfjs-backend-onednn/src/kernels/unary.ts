@@ -3,7 +3,8 @@
  * kernel of the same name, plus EluGrad. Other dtypes (int32 Abs/Neg/Square..., complex) use the cpu kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { allocOutput, f32In, nativeKernel, sizeOf } from './ew-util.js';
+import type { MathBackendOneDNN } from '../backend.js';
+import { allocOutput, f32In, nativeKernel, nativeOrCpu, sizeOf, type NativeImpl } from './ew-util.js';
 import { ensureGradient } from './gradients.js';
 
 /** Native op codes of ewUnary (native/eltwise.cc, enum UnaryOp). */
@@ -13,13 +14,15 @@ export const UnaryOp = {
   ClipByValue: 20,
 } as const;
 
+const lazySquare = process.env.LWLR_LAZY !== '0';
+
 type Params = (attrs: tf.NamedAttrMap) => [number, number];
 const none: Params = () => [0, 0];
 
 function unaryKernel(kernelName: keyof typeof UnaryOp, params: Params = none): tf.KernelConfig {
   const op = UnaryOp[kernelName];
   const ownGradient = kernelName === 'Relu' || kernelName === 'Square';
-  return nativeKernel(kernelName, ({ inputs, backend, attrs }) => {
+  const run: NativeImpl = ({ inputs, backend, attrs }) => {
     if (ownGradient) ensureGradient(kernelName);
     const x = inputs.x!;
     const xv = f32In(backend, x);
@@ -29,7 +32,24 @@ function unaryKernel(kernelName: keyof typeof UnaryOp, params: Params = none): t
     const [alpha, beta] = params(attrs);
     backend.native.ewUnary(op, xv.length === n ? xv : xv.subarray(0, n), out, alpha, beta);
     return backend.makeTensorInfo(x.shape, 'float32', out);
-  });
+  };
+  if (kernelName !== 'Square') return nativeKernel(kernelName, run);
+  // Square is deferred (float32, not tiny): Sum/Mean of it (the variance in tf.moments) square on the fly
+  // and the squares are never written; anything else reading it computes it then (backend.squareSource).
+  const eager = nativeOrCpu(kernelName, run);
+  return {
+    kernelName,
+    backendName: 'onednn',
+    kernelFunc: (args) => {
+      ensureGradient(kernelName);
+      const x = args.inputs.x!;
+      const backend = args.backend as MathBackendOneDNN;
+      if (!lazySquare || x.dtype !== 'float32' || sizeOf(x.shape) < 1024) return eager(args);
+      return backend.lazyTensorInfo(x.shape, 'float32', [x], () => eager(args) as tf.TensorInfo, {
+        squareOf: { dataId: x.dataId, shape: x.shape, dtype: x.dtype },
+      });
+    },
+  };
 }
 
 export const unaryKernels: tf.KernelConfig[] = [
