@@ -126,14 +126,25 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
 //
 //   ewBatchNormGrad(dy, x, mean, variance, scale | null, eps, dx, dmean, dvar, dscale | null, doffset | null)
 
+// Per-channel rows: dx, and float partial sums of dy and dy*(x - mean) over a block of rows (flushed into
+// double accumulators every kFlush rows: vector float FMAs in the loop, double-accurate totals).
 LWLR_SIMD void bnGradRow(const float* __restrict dy, const float* __restrict x, const float* __restrict m,
-                         const float* __restrict rs, const float* __restrict s, float* __restrict dx,
-                         double* __restrict sdy, double* __restrict sdyxm, int64_t n) {
+                         const float* __restrict a, float* __restrict dx, float* __restrict fdy,
+                         float* __restrict fdyxm, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = dy[i];
-    dx[i] = g * rs[i] * s[i];
-    sdy[i] += double(g);
-    sdyxm[i] += double(g) * double(x[i] - m[i]);
+    dx[i] = g * a[i];
+    fdy[i] += g;
+    fdyxm[i] += g * (x[i] - m[i]);
+  }
+}
+LWLR_SIMD void bnGradFlush(double* __restrict sdy, double* __restrict sdyxm, float* __restrict fdy,
+                           float* __restrict fdyxm, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    sdy[i] += double(fdy[i]);
+    sdyxm[i] += double(fdyxm[i]);
+    fdy[i] = 0.f;
+    fdyxm[i] = 0.f;
   }
 }
 
@@ -182,21 +193,30 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
     });
     return env.Undefined();
   }
-  std::vector<float> rs(static_cast<size_t>(C)), sc(static_cast<size_t>(C), 1.f);
+  std::vector<float> rs(static_cast<size_t>(C)), sc(static_cast<size_t>(C), 1.f), rss(static_cast<size_t>(C));
   for (int64_t c = 0; c < C; ++c) {
     rs[c] = 1.f / std::sqrt(var[c] + eps);
     if (hasScale) sc[c] = scale[c];
+    rss[c] = rs[c] * sc[c];  // dx = dy * rs * s, as (dy * rs) * s rounds: within a float ulp
   }
   const int64_t rows = N / C;
   const int T = threadsFor(rows, C * 3);
   std::vector<double> part(size_t(T) * 2 * C, 0.0);
+  constexpr int64_t kFlush = 16;
   parallelFor(rows, C * 3, [&](int64_t b, int64_t e) {
     const int t = T > 1 ? omp_get_thread_num() : 0;
     double* sdy = part.data() + size_t(t) * 2 * C;
     double* sdyxm = sdy + C;
-    for (int64_t r = b; r < e; ++r) {
-      const int64_t off = r * C;
-      bnGradRow(dy + off, x + off, mean, rs.data(), sc.data(), dx + off, sdy, sdyxm, C);
+    std::vector<float> facc(size_t(2 * C), 0.f);
+    float* fdy = facc.data();
+    float* fdyxm = fdy + C;
+    for (int64_t r0 = b; r0 < e; r0 += kFlush) {
+      const int64_t r1 = std::min(e, r0 + kFlush);
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t off = r * C;
+        bnGradRow(dy + off, x + off, mean, rss.data(), dx + off, fdy, fdyxm, C);
+      }
+      bnGradFlush(sdy, sdyxm, fdy, fdyxm, C);
     }
   });
   for (int64_t c = 0; c < C; ++c) {
