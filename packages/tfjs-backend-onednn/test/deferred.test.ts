@@ -86,3 +86,20 @@ test('deferred Square: Sum/Mean square on the fly, anything else computes it; pa
   assert.equal(s1.dropped - s0.dropped, 1);
   tf.dispose([x, m]);
 });
+
+test('deferred BatchMatMul: the fused matMul gradient of a data input is never computed; values as cpu', { skip: !available }, async () => {
+  await tf.setBackend('onednn');
+  const x = tf.randomNormal([64, 50], 0, 1, 'float32', 4) as tf.Tensor2D;
+  const w = tf.variable(tf.randomNormal([50, 30], 0, 1, 'float32', 5)) as tf.Variable<tf.Rank.R2>;
+  const b = tf.variable(tf.zeros([30]));
+  const s0 = stats();
+  const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(tf.fused.matMul({ a: x, b: w, bias: b }))) as tf.Scalar, [w, b]);
+  const s1 = stats();
+  assert.ok(s1.dropped > s0.dropped, JSON.stringify([s0, s1]));
+  tf.dispose([value, grads[w.name]!, grads[b.name]!, x, w, b]);
+  // Errors are raised at once, not when read.
+  assert.throws(() => tf.matMul(tf.ones([2, 3]), tf.ones([4, 5])));
+  for (const [sa, sb, ta, tb] of [[[5, 7], [7, 3], false, false], [[2, 7, 5], [1, 3, 7], true, true], [[1, 4, 6], [3, 6, 2], false, false]] as [number[], number[], boolean, boolean][]) {
+    await expectParity((rand) => tf.matMul(rand(sa), rand(sb), ta, tb), { rtol: 1e-5, label: `matMul [${sa}] [${sb}] ${ta} ${tb}` });
+  }
+});

@@ -4,8 +4,8 @@
  * tfjs's fused ops (fused.conv2d, fused.depthwiseConv2d, fused.matMul: every conv/dense layer without an
  * activation, e.g. before BatchNorm) have custom gradients that compute the input gradient eagerly; when the
  * input needs no gradient (the data fed to the first layer) the tape drops it unread. Deferring these
- * kernels makes that drop free: a BatchNorm CNN's first Conv2DBackpropInput ([128,28,28,32] -> [128,28,28,1])
- * was ~10 ms of a ~110 ms step. Values are those of the eager kernel (it is the same function, run later on
+ * kernels (Conv2DBackpropInput, DepthwiseConv2dNativeBackpropInput, BatchMatMul) makes that drop free: a
+ * BatchNorm CNN's first Conv2DBackpropInput ([128,28,28,32] -> [128,28,28,1]) was ~10 ms of a ~110 ms step. Values are those of the eager kernel (it is the same function, run later on
  * the same inputs; tensors are immutable). LWLR_LAZY=0 turns deferral off.
  */
 import type * as tf from '@tensorflow/tfjs-core';
