@@ -1,8 +1,8 @@
 // The CLI as users and scripts call it: real processes, synthetic data (offline, seconds).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,8 +80,54 @@ test('lwlr train --lr-table: a table for another model is refused with the diffe
   const r = lwlr('train', ...small, '--width', '16', '--epochs', '1', '--lr-table', table, '--out', path.join(dir, 'run'));
   assert.equal(r.code, 1);
   assert.match(r.err, /^lwlr: error: --lr-table .*fc1\.kernel/);
+  const c = lwlr('train', ...small, '--epochs', '1', '--lr-scheme', 'uniform', '--lr-table', table, '--out', path.join(dir, 'run3'));
+  assert.equal(c.code, 2);
+  assert.match(c.err, /^lwlr: error: --lr-table .* holds a 'layerwise' table but --lr-scheme is 'uniform' \(drop one of the two\)\n$/);
   writeFileSync(path.join(dir, 'junk.json'), '{"schema": "something-else"}');
   const j = lwlr('train', ...small, '--epochs', '1', '--lr-table', path.join(dir, 'junk.json'), '--out', path.join(dir, 'run2'));
   assert.equal(j.code, 1);
   assert.match(j.err, /--lr-table .*junk\.json: .*schema/);
+});
+
+test('lwlr train: a NaN loss stops the run with one line and exit 1, metrics so far kept', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lwlr-cli-'));
+  const r = lwlr('train', ...small, '--epochs', '2', '--lr', '1e12', '--warmup-epochs', '0', '--lr-scheme', 'uniform', '--log-every', '1', '--quiet', '--out', dir);
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.err, /^lwlr: error: training diverged at epoch 1 step \d+: loss is (NaN|Infinity) \(lower --lr\?\)\n$/);
+  assert.ok(existsSync(path.join(dir, 'metrics.jsonl')));
+});
+
+test('lwlr train: Ctrl-C finishes the step, keeps the metrics and exits 130', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lwlr-cli-'));
+  const metrics = path.join(dir, 'metrics.jsonl');
+  const child = spawn(process.execPath, [bin, 'train', ...small, '--epochs', '1000', '--lr-scheme', 'uniform', '--log-every', '1', '--quiet', '--out', dir]);
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const guard = setTimeout(() => child.kill('SIGKILL'), 8000);
+  // wait until training has logged a few steps, then interrupt
+  while (!(existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 3)) await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGINT');
+  const code = await exited;
+  clearTimeout(guard);
+  assert.equal(code, 130, out);
+  assert.match(out, /interrupted: finishing the step/);
+  assert.match(out, /stopped after \d+ complete epoch\(s\); metrics in /);
+  const lines = readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(lines.length < 4 * 1000, 'stopped long before the end');
+  assert.equal(lines.at(-1).type, 'train');
+});
+
+test('lwlr info: the parameter table and total, as text and JSON', () => {
+  const r = lwlr('info', '--model', 'mlp', '--width', '8', '--depth', '3', '--json');
+  assert.equal(r.code, 0, r.err);
+  const info = JSON.parse(r.out);
+  assert.deepEqual(info.params.map((p: { name: string }) => p.name), ['fc1.kernel', 'fc1.bias', 'fc2.kernel', 'fc2.bias', 'fc3.kernel', 'fc3.bias']);
+  assert.deepEqual(info.params[0], { name: 'fc1.kernel', shape: [784, 8], numel: 6272, kind: 'kernel' });
+  assert.equal(info.total, 784 * 8 + 8 + 8 * 8 + 8 + 8 * 10 + 10);
+  const t = lwlr('info', '--image-size', '4', '--num-classes', '3', '--width', '5');
+  assert.equal(t.code, 0, t.err);
+  assert.match(t.out, /^fc1\.kernel\s+kernel\s+\[16,5\]\s+80$/m);
+  assert.match(t.out, /^total: 103 parameters in 4 tensors$/m);
+  assert.equal(t.err, '');
 });

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { encodeIdx, parseIdx, readIdx } from '../src/data/idx.js';
 import { loadMnistFormat, FASHION_MNIST_MEAN, FASHION_MNIST_STD } from '../src/data/fashion-mnist.js';
 import { loadDataset } from '../src/data/registry.js';
-import { epochOrder } from '../src/data/batches.js';
+import * as tf from '@tensorflow/tfjs';
+import { BatchSource, epochOrder } from '../src/data/batches.js';
 
 /** Writes a tiny MNIST-format dataset: n train / m test images of h x w, pixel (i, j) of image k = (k + i + j) % 256. */
 function writeTinyMnist(dir: string, n: number, m: number, h: number, w: number, gz: boolean): void {
@@ -89,3 +90,34 @@ test('epoch order: a seeded permutation, different per epoch, file order without
   assert.deepEqual(Array.from(epochOrder(5, 3, 7, false)), [0, 1, 2, 3, 4]);
 });
 
+
+test('batches: every example once per epoch, the last partial batch kept (or dropped with dropLast), no leaks', async () => {
+  await tf.setBackend('cpu');
+  // 10 examples of 1x1x1 whose pixel value is the example's index, labels = 100 + index
+  const split = { images: Float32Array.from({ length: 10 }, (_, i) => i), labels: Int32Array.from({ length: 10 }, (_, i) => 100 + i), count: 10 };
+  const before = tf.memory().numTensors;
+  for (const [dropLast, sizes] of [[false, [4, 4, 2]], [true, [4, 4]]] as const) {
+    const src = new BatchSource(split, [1, 1, 1], { batchSize: 4, seed: 3, dropLast });
+    assert.equal(src.batchesPerEpoch, sizes.length);
+    const seen: number[] = [];
+    const got: number[] = [];
+    for (const b of src.epoch(1)) {
+      got.push(b.x.shape[0]);
+      const x = Array.from(b.x.dataSync());
+      assert.deepEqual(Array.from(b.y.dataSync()), x.map((v) => 100 + v), 'labels travel with their images');
+      seen.push(...x);
+      tf.dispose([b.x, b.y]);
+    }
+    assert.deepEqual(got, sizes);
+    assert.deepEqual(seen, Array.from(epochOrder(10, 1, 3, true).subarray(0, seen.length)), 'batches follow the epoch permutation');
+    if (!dropLast) assert.deepEqual([...seen].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    src.dispose();
+  }
+  const inOrder = new BatchSource(split, [1, 1, 1], { batchSize: 3, shuffle: false });
+  const first = inOrder.epoch(5).next().value!;
+  assert.deepEqual(Array.from(first.x.dataSync()), [0, 1, 2]);
+  tf.dispose([first.x, first.y]);
+  inOrder.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  assert.throws(() => new BatchSource(split, [1, 1, 1], { batchSize: 0 }), /batch size must be a positive integer, got 0/);
+});

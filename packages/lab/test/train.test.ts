@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { schemeTable } from 'layerwise-lr';
-import { setupRun, initForTraining } from '../src/train/setup.js';
+import { schemeTable, collectParams } from 'layerwise-lr';
+import { setupRun, initForTraining, measureOnTrainSplit, InterruptedError } from '../src/train/setup.js';
 import { makeOptimizer, trainLoop, DivergenceError, type LoopOptions } from '../src/train/loop.js';
 import { RunDir } from '../src/train/metrics.js';
 import { mlp } from '../src/models/mlp.js';
@@ -22,15 +22,15 @@ const loop: LoopOptions = { optimizer: 'sgd', lr: 0.05, momentum: 0.9, wd: 5e-4,
 
 test('training loop: loss falls, tensors stable across steps, metrics written', async () => {
   await tf.setBackend('cpu');
-  const run = setupRun({ model: 'mlp', data: 'synthetic', limit: 256, width: 32, batchSize: 64, seed: 1 });
+  const run = setupRun({ model: 'mlp', data: 'synthetic', limit: 512, width: 32, batchSize: 64, seed: 1 });
   initForTraining(run, 'fan-out', 1);
   const opt = makeOptimizer(run, schemeTable(run.params, 'uniform'), loop, run.train.batchesPerEpoch);
   const counts: number[] = [];
   const dir = new RunDir(mkdtempSync(path.join(tmpdir(), 'lwlr-train-')));
-  const res = trainLoop(run, opt, loop, dir, { onStep: () => { counts.push(tf.memory().numTensors); } });
+  const res = await trainLoop(run, opt, loop, dir, { onStep: () => { counts.push(tf.memory().numTensors); } });
   assert.equal(res.length, 2);
   assert.ok(res[1].trainLoss < res[0].trainLoss, `${res[0].trainLoss} -> ${res[1].trainLoss}`);
-  assert.ok(res[1].testAcc > 0.5, `synthetic data is learnable: acc ${res[1].testAcc}`);
+  assert.ok(res[1].testAcc > 0.3, `synthetic data is learnable: acc ${res[1].testAcc} (chance 0.1)`);
   // After the first step created the optimizer state, the count never changes.
   assert.ok(counts.slice(1).every((c) => c === counts[1]), `tensor counts ${counts}`);
   opt.dispose();
@@ -44,7 +44,52 @@ test('training loop: a diverging run stops with a clear error', async () => {
   const bad = { ...loop, lr: 1e12, warmupEpochs: 0 };
   const opt = makeOptimizer(run, schemeTable(run.params, 'uniform'), bad, run.train.batchesPerEpoch);
   const dir = new RunDir(mkdtempSync(path.join(tmpdir(), 'lwlr-train-')));
-  assert.throws(() => trainLoop(run, opt, bad, dir), (e: Error) => e instanceof DivergenceError && /training diverged at epoch \d+ step \d+: loss is (NaN|Infinity)/.test(e.message));
+  await assert.rejects(trainLoop(run, opt, bad, dir), (e: Error) => e instanceof DivergenceError && /training diverged at epoch \d+ step \d+: loss is (NaN|Infinity)/.test(e.message));
+  opt.dispose();
+  run.dispose();
+});
+
+test('every scheme starts from the same weights: the training init equals the measurement init kept by Algorithm 1', async () => {
+  await tf.setBackend('cpu');
+  const weights = (m: tf.LayersModel) => collectParams(m).map((p) => Array.from(p.variable.dataSync()));
+  const a = setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 8, batchSize: 32, seed: 4 });
+  initForTraining(a, 'fan-out', 4);
+  const b = setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 8, batchSize: 32, seed: 4 });
+  await measureOnTrainSplit(b, { steps: 3, init: 'fan-out', seed: 4, batchSize: 32 });
+  assert.deepEqual(weights(b.model), weights(a.model));
+  const c = setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 8, batchSize: 32, seed: 5 });
+  initForTraining(c, 'fan-out', 5);
+  assert.notDeepEqual(weights(c.model), weights(a.model));
+  for (const r of [a, b, c]) r.dispose();
+});
+
+test('measurement: a stop request ends it with InterruptedError, weights restored and no tensors left', async () => {
+  await tf.setBackend('cpu');
+  const run = setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 8, batchSize: 32, seed: 6 });
+  const before = tf.memory().numTensors;
+  let steps = 0;
+  await assert.rejects(
+    measureOnTrainSplit(run, { steps: 10, init: 'fan-out', seed: 6, batchSize: 32, onStep: () => { steps++; }, shouldStop: () => steps >= 2 }),
+    (e: Error) => e instanceof InterruptedError && /interrupted during the measurement/.test(e.message),
+  );
+  assert.equal(steps, 2);
+  assert.equal(tf.memory().numTensors, before);
+  run.dispose();
+});
+
+test('training loop: shouldStop ends the run after the current step and logs that step', async () => {
+  await tf.setBackend('cpu');
+  const run = setupRun({ model: 'mlp', data: 'synthetic', limit: 256, width: 8, batchSize: 32, seed: 7 });
+  initForTraining(run, 'fan-out', 7);
+  const o = { ...loop, logEvery: 100 };
+  const opt = makeOptimizer(run, schemeTable(run.params, 'uniform'), o, run.train.batchesPerEpoch);
+  const dir = new RunDir(mkdtempSync(path.join(tmpdir(), 'lwlr-train-')));
+  let steps = 0;
+  const res = await trainLoop(run, opt, o, dir, { onStep: () => { steps++; }, shouldStop: () => steps >= 3 });
+  assert.equal(res.length, 0);
+  assert.equal(steps, 3);
+  const lines = readFileSync(dir.file('metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => [l.type, l.step]), [['train', 3]]);
   opt.dispose();
   run.dispose();
 });

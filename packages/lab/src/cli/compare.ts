@@ -13,7 +13,15 @@ export function readRunSummary(dir: string): { name: string; scheme: string; las
   let scheme = '?';
   try {
     const cfg = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
-    scheme = cfg.lrTable ? `table ${cfg.lrTable}` : cfg.lrScheme;
+    scheme = cfg.lrScheme ?? '?';
+    if (cfg.lrTable) {
+      // a saved table: its own scheme (layerwise, uniform, ...) and the file it came from
+      let tableScheme = 'table';
+      try {
+        tableScheme = JSON.parse(readFileSync(path.join(dir, 'lr-table.json'), 'utf8')).meta?.scheme ?? tableScheme;
+      } catch { /* keep 'table' */ }
+      scheme = `${tableScheme} (${path.basename(cfg.lrTable)})`;
+    }
   } catch { /* a run without config still compares */ }
   return { name: path.basename(path.resolve(dir)), scheme, last: evals[evals.length - 1], best: Math.max(...evals.map((e) => e.testAcc)) };
 }
@@ -28,7 +36,7 @@ export function compareCommand(argv: string[]): number {
   const table = rows.map((r) => [r.name, r.scheme, String(r.last.epoch), r.last.trainLoss.toFixed(4), r.last.testLoss.toFixed(4),
     `${(100 * r.last.testAcc).toFixed(2)}%`, `${(100 * r.best).toFixed(2)}%`, `${r.last.time.toFixed(0)} s`]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   console.log(line(header));
   for (const t of table) console.log(line(t));
   return 0;

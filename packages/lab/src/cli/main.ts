@@ -8,6 +8,7 @@ commands:
   lr        measure layer-wise learning rates (Algorithm 1) and print/save the table
   train     train with uniform, layer-wise or depth-scheme learning rates
   compare   print the final epoch of runs side by side
+  info      print a model's parameters (name, shape, numel, kind) and the total
 
 lwlr <command> --help shows the flags.`;
 
@@ -17,11 +18,12 @@ async function main(argv: string[]): Promise<number> {
     case 'lr': return (await import('./lr.js')).lrCommand(rest);
     case 'train': return (await import('./train.js')).trainCommand(rest);
     case 'compare': return (await import('./compare.js')).compareCommand(rest);
+    case 'info': return (await import('./info.js')).infoCommand(rest);
     case undefined: case '--help': case 'help':
       console.log(USAGE);
       return command === undefined ? 2 : 0;
     default:
-      throw new UsageError(`unknown command '${command}' (expected lr, train or compare)`);
+      throw new UsageError(`unknown command '${command}' (expected lr, train, compare or info)`);
   }
 }
 

@@ -4,7 +4,7 @@ import { selectBackend, type BackendChoice } from 'tfjs-backend-onednn';
 import { LRTable, schemeTable, type InitMode } from 'layerwise-lr';
 import { helpText, parseFlags, UsageError, type FlagSpecs } from './args.js';
 import { COMMON_FLAGS, formatDuration } from './common.js';
-import { setupRun, initForTraining, measureOnTrainSplit } from '../train/setup.js';
+import { setupRun, initForTraining, measureOnTrainSplit, InterruptedError } from '../train/setup.js';
 import { makeOptimizer, trainLoop, type LoopOptions } from '../train/loop.js';
 import { RunDir } from '../train/metrics.js';
 
@@ -67,12 +67,28 @@ export async function trainCommand(argv: string[]): Promise<number> {
       } catch (e) {
         throw new UsageError(`--lr-table ${f.lrTable}: ${(e as Error).message.split('\n').join('; ')}`, 1);
       }
+      // --lr-scheme is then optional; given, it must name the table's scheme (no silent choice between the two)
+      const explicit = argv.some((a) => a === '--lr-scheme' || a.startsWith('--lr-scheme='));
+      if (explicit && table.meta.scheme !== scheme) {
+        throw new UsageError(`--lr-table ${f.lrTable} holds a '${table.meta.scheme}' table but --lr-scheme is '${scheme}' (drop one of the two)`);
+      }
+      const m = table.meta;
+      if (m.scheme === 'layerwise' && (m.seed !== seed || m.init !== init)) {
+        process.stderr.write(`warning: --lr-table ${f.lrTable} was measured from init ${m.init} seed ${m.seed}; training starts from init ${init} seed ${seed}\n`);
+      }
     } else if (scheme === 'layerwise') {
       const steps = (f.lrSteps as number | undefined) ?? run.train.batchesPerEpoch;
-      table = await measureOnTrainSplit(run, {
-        steps, init, seed, exponent: f.exponent as number, batchSize: f.batchSize as number,
-        onStep: (t, T) => { if (!f.quiet && process.stdout.isTTY) process.stdout.write(`\rmeasuring G: ${t}/${T}`); },
-      });
+      try {
+        table = await measureOnTrainSplit(run, {
+          steps, init, seed, exponent: f.exponent as number, batchSize: f.batchSize as number,
+          onStep: (t, T) => { if (!f.quiet && process.stdout.isTTY) process.stdout.write(`\rmeasuring G: ${t}/${T}`); },
+          shouldStop: () => stop,
+        });
+      } catch (e) {
+        if (!(e instanceof InterruptedError)) throw e;
+        say(`${e.message}; nothing trained, nothing written`);
+        return 130;
+      }
     } else {
       table = schemeTable(run.params, scheme);
     }
@@ -84,17 +100,25 @@ export async function trainCommand(argv: string[]): Promise<number> {
     dir.writeJSON('lr-table.json', table.toJSON());
     dir.resetMetrics();
     const opt = makeOptimizer(run, table, loop, run.train.batchesPerEpoch);
-    say(`${f.model} on ${run.dataset.name} (${run.train.count} train / ${run.test.count} test), ${f.optimizer} lr ${f.lr}, scheme ${f.lrTable ? `table ${f.lrTable}` : scheme}, backend ${backend}`);
-    let last = 0;
-    const results = trainLoop(run, opt, loop, dir, {
+    say(`${f.model} on ${run.dataset.name} (${run.train.count} train / ${run.test.count} test), ${f.optimizer} lr ${f.lr}, scheme ${f.lrTable ? `${table.meta.scheme} (table ${f.lrTable})` : scheme}, backend ${backend}`);
+    // Progress: a bar redrawn in place on a terminal (10 times a second at most); in a log (stdout not a
+    // terminal) one plain line every 10 s; none with --quiet (epoch lines only).
+    const tty = process.stdout.isTTY === true;
+    let last = performance.now();
+    const results = await trainLoop(run, opt, loop, dir, {
       onStep: (s) => {
-        if (f.quiet || !process.stdout.isTTY) return;
+        if (f.quiet) return;
         const now = performance.now();
-        if (now - last < 100 && s.step !== s.stepsPerEpoch) return;
+        if (now - last < (tty ? 100 : 10_000)) return;
         last = now;
+        const status = `${s.step}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)} lr ${s.lr.toPrecision(3)} ${Math.round(s.imagesPerSec)} img/s ETA ${formatDuration(s.etaSeconds)}`;
+        if (!tty) {
+          console.log(`epoch ${s.epoch}/${loop.epochs} step ${status}`);
+          return;
+        }
         const width = 24;
         const filled = Math.round((width * s.step) / s.stepsPerEpoch);
-        process.stdout.write(`\repoch ${s.epoch}/${loop.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${s.step}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)} ${Math.round(s.imagesPerSec)} img/s ETA ${formatDuration(s.etaSeconds)}`);
+        process.stdout.write(`\repoch ${s.epoch}/${loop.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${status}`);
       },
       onEpoch: (r) => say(`epoch ${r.epoch}/${loop.epochs}: train loss ${r.trainLoss.toFixed(4)}  test loss ${r.testLoss.toFixed(4)}  test acc ${(100 * r.testAcc).toFixed(2)}%${r.testTop5 !== undefined ? `  top-5 ${(100 * r.testTop5).toFixed(2)}%` : ''}`),
       shouldStop: () => stop,

@@ -31,11 +31,21 @@ export interface EpochResult {
 /** Thrown when the loss becomes NaN or infinite. */
 export class DivergenceError extends Error {}
 
+/**
+ * Lets the event loop run (signal handlers such as Ctrl-C's, timers, I/O) between two steps. A training step
+ * is synchronous work; without this a SIGINT listener would only run once the whole run had finished.
+ * Costs a few microseconds per step.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export interface LoopHooks {
   /** Called after every step (progress display). */
   onStep?(s: { epoch: number; step: number; stepsPerEpoch: number; loss: number; imagesPerSec: number; lr: number; etaSeconds: number }): void;
   onEpoch?(r: EpochResult): void;
-  /** Polled after each step: true stops the run after that step. */
+  /** Polled after each step (the event loop runs first, so signal handlers can set it): true stops the run
+   * after that step; the step's loss is logged and the results so far are returned. */
   shouldStop?(): boolean;
 }
 
@@ -70,8 +80,8 @@ export function evaluate(model: tf.LayersModel, source: BatchSource, numClasses:
   return { loss: loss / n, acc: acc / n, top5: numClasses >= 10 ? top5 / n : undefined };
 }
 
-/** Trains for `o.epochs`; returns the per-epoch results (fewer when stopped early). */
-export function trainLoop(run: RunSetup, opt: ChainOptimizer, o: LoopOptions, dir: RunDir, hooks: LoopHooks = {}): EpochResult[] {
+/** Trains for `o.epochs`; resolves to the per-epoch results (fewer when stopped early). */
+export async function trainLoop(run: RunSetup, opt: ChainOptimizer, o: LoopOptions, dir: RunDir, hooks: LoopHooks = {}): Promise<EpochResult[]> {
   const stepsPerEpoch = run.train.batchesPerEpoch;
   const total = o.epochs * stepsPerEpoch;
   const results: EpochResult[] = [];
@@ -99,14 +109,16 @@ export function trainLoop(run: RunSetup, opt: ChainOptimizer, o: LoopOptions, di
       windowImages += n;
       const now = performance.now();
       const imagesPerSec = windowImages / Math.max((now - windowStart) / 1000, 1e-9);
-      if (done % o.logEvery === 0 || step === stepsPerEpoch) {
+      const etaSeconds = ((now - t0) / 1000 / done) * (total - done);
+      hooks.onStep?.({ epoch, step, stepsPerEpoch, loss, imagesPerSec, lr, etaSeconds });
+      await yieldToEventLoop();
+      const stopping = hooks.shouldStop?.() ?? false;
+      if (done % o.logEvery === 0 || step === stepsPerEpoch || stopping) {
         dir.log({ type: 'train', epoch, step: done, loss, lr, imagesPerSec, time: (now - t0) / 1000 });
         windowStart = now;
         windowImages = 0;
       }
-      const etaSeconds = ((now - t0) / 1000 / done) * (total - done);
-      hooks.onStep?.({ epoch, step, stepsPerEpoch, loss, imagesPerSec, lr, etaSeconds });
-      if (hooks.shouldStop?.()) return results;
+      if (stopping) return results;
     }
     const ev = evaluate(run.model, run.test, run.dataset.numClasses);
     const r: EpochResult = { epoch, trainLoss: lossSum / lossCount, testLoss: ev.loss, testAcc: ev.acc, testTop5: ev.top5 };

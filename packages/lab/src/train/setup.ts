@@ -5,7 +5,7 @@ import {
 } from 'layerwise-lr';
 import { loadDataset } from '../data/registry.js';
 import type { Dataset } from '../data/dataset.js';
-import { BatchSource } from '../data/batches.js';
+import { BatchSource, type LabeledBatch } from '../data/batches.js';
 import { buildModel } from '../models/registry.js';
 
 export interface SetupOptions {
@@ -31,7 +31,7 @@ export interface RunSetup {
 }
 
 export function setupRun(o: SetupOptions): RunSetup {
-  const dataset = loadDataset(o.data, { dataDir: o.dataDir, limit: o.limit, seed: o.seed });
+  const dataset = loadDataset(o.data, { dataDir: o.dataDir, limit: o.limit });
   const model = buildModel(o.model, { inputShape: dataset.shape, numClasses: dataset.numClasses, width: o.width, depth: o.depth });
   const params = collectParams(model);
   const train = new BatchSource(dataset.train, dataset.shape, { batchSize: o.batchSize, seed: o.seed, shuffle: o.shuffle ?? true, dropLast: o.dropLast });
@@ -51,12 +51,33 @@ export function initForTraining(run: RunSetup, init: InitMode, seed: number): vo
   applyMeasurementInit(run.params, { init, seed, model: run.model });
 }
 
-/** Algorithm 1 on T training minibatches; the model keeps the measurement init. */
+/** Thrown when a run is asked to stop (Ctrl-C) during a phase that cannot stop half-way (the measurement). */
+export class InterruptedError extends Error {}
+
+/**
+ * The training split's batches across epochs, letting the event loop run between two batches (so a Ctrl-C
+ * handler can run) and ending with {@link InterruptedError} once `shouldStop` says so.
+ */
+async function* interruptible(batches: Iterable<LabeledBatch>, shouldStop?: () => boolean): AsyncGenerator<LabeledBatch> {
+  for (const b of batches) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (shouldStop?.()) {
+      tf.dispose([b.x, b.y]);
+      throw new InterruptedError('interrupted during the measurement of the learning rates');
+    }
+    yield b;
+  }
+}
+
+/** Algorithm 1 on T training minibatches (epoch 0, 1, ... of the seeded order); the model keeps the measurement init. */
 export async function measureOnTrainSplit(
   run: RunSetup,
-  o: { steps: number; init: InitMode; seed: number; exponent?: number; batchSize: number; onStep?: (t: number, T: number) => void },
+  o: {
+    steps: number; init: InitMode; seed: number; exponent?: number; batchSize: number;
+    onStep?: (t: number, T: number) => void; shouldStop?: () => boolean;
+  },
 ): Promise<LRTable> {
-  return measureLayerwiseLR(run.model, run.train.stream(), {
+  return measureLayerwiseLR(run.model, interruptible(run.train.stream(), o.shouldStop), {
     steps: o.steps, init: o.init, seed: o.seed, exponent: o.exponent, batchSize: o.batchSize,
     keepInit: true, disposeBatches: true, onStep: o.onStep,
   });

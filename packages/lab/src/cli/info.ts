@@ -1,0 +1,52 @@
+/** `lwlr info`: a model's parameter table (name, shape, numel, kind) and total, as text or JSON. */
+import * as tf from '@tensorflow/tfjs';
+import { collectParams } from 'layerwise-lr';
+import { helpText, parseFlags, UsageError, type FlagSpecs } from './args.js';
+import { COMMON_FLAGS } from './common.js';
+import { buildModel } from '../models/registry.js';
+
+const FLAGS: FlagSpecs = {
+  model: COMMON_FLAGS.model,
+  'num-classes': { type: 'int', default: 10, help: 'output classes' },
+  'image-size': { type: 'int', default: 28, help: 'input height = width' },
+  channels: { type: 'int', default: 1, help: 'input channels' },
+  width: COMMON_FLAGS.width,
+  depth: COMMON_FLAGS.depth,
+  json: { type: 'boolean', default: false, help: 'print { "params": [...], "total": N }' },
+  help: COMMON_FLAGS.help,
+};
+
+export async function infoCommand(argv: string[]): Promise<number> {
+  const { flags: f, positional } = parseFlags(argv, FLAGS);
+  if (f.help) {
+    console.log(helpText('info', "Print a model's parameters: name, shape, numel, kind, and the total.", FLAGS));
+    return 0;
+  }
+  if (positional.length) throw new UsageError(`unexpected argument '${positional[0]}'`);
+  for (const k of ['numClasses', 'imageSize', 'channels'] as const) {
+    if ((f[k] as number) < 1) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be >= 1`);
+  }
+  // Only shapes are needed: the cpu backend builds any model without the native addon, and prints nothing.
+  await tf.setBackend('cpu');
+  (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+  const size = f.imageSize as number;
+  const model = buildModel(f.model as string, {
+    inputShape: [size, size, f.channels as number], numClasses: f.numClasses as number,
+    width: f.width as number, depth: f.depth as number,
+  });
+  try {
+    const params = collectParams(model).map((p) => ({ name: p.name, shape: [...p.shape], numel: p.numel, kind: p.kind }));
+    const total = params.reduce((a, p) => a + p.numel, 0);
+    if (f.json) {
+      console.log(JSON.stringify({ params, total }));
+      return 0;
+    }
+    const rows = [['name', 'kind', 'shape', 'numel'], ...params.map((p) => [p.name, p.kind, `[${p.shape.join(',')}]`, String(p.numel)])];
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+    for (const r of rows) console.log(r.map((cell, c) => (c === 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());
+    console.log(`total: ${total.toLocaleString('en-US')} parameters in ${params.length} tensors`);
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
