@@ -234,10 +234,71 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+
+// ---- gradient of (x - m)^2 with x - m never written ----------------------------------------------------
+// ewSquareGradCentered(dy, dyFull, x, m, outer, r, inner, out): out[o, j, k] = g * ((x[o, j, k] - m[o, k]) * 2)
+// with g = dy[o, j, k] (dyFull) or dy[o, k]; the same float operations as Sub then LwlrSquareGrad.
+LWLR_SIMD void sqGradC(const float* __restrict g, int64_t gStride, const float* __restrict x,
+                       const float* __restrict m, float* __restrict y, int64_t rows, int64_t inner) {
+  for (int64_t j = 0; j < rows; ++j, x += inner, y += inner, g += gStride)
+    for (int64_t k = 0; k < inner; ++k) {
+      const float d = x[k] - m[k];
+      y[k] = g[k] * (d * 2.f);
+    }
+}
+LWLR_SIMD void sqGradCRow(const float* __restrict g, bool gFull, const float* __restrict x, float m,
+                          float* __restrict y, int64_t n) {
+  if (gFull) {
+    for (int64_t i = 0; i < n; ++i) y[i] = g[i] * ((x[i] - m) * 2.f);
+  } else {
+    const float gv = g[0];
+    for (int64_t i = 0; i < n; ++i) y[i] = gv * ((x[i] - m) * 2.f);
+  }
+}
+
+Napi::Value SquareGradCentered(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  size_t ng = 0, nx = 0, nm = 0, no = 0;
+  const float* g = f32p(info[0], &ng);
+  const bool gFull = info[1].ToBoolean().Value();
+  const float* x = f32p(info[2], &nx);
+  const float* m = f32p(info[3], &nm);
+  const int64_t outer = info[4].As<Napi::Number>().Int64Value();
+  const int64_t r = info[5].As<Napi::Number>().Int64Value();
+  const int64_t inner = info[6].As<Napi::Number>().Int64Value();
+  float* y = f32p(info[7], &no);
+  const int64_t n = outer * r * inner;
+  if (outer < 1 || r < 1 || inner < 1 || int64_t(nx) < n || int64_t(no) < n || int64_t(nm) < outer * inner ||
+      int64_t(ng) < (gFull ? n : outer * inner)) {
+    throw Napi::RangeError::New(env, "ewSquareGradCentered: bad sizes");
+  }
+  if (inner == 1) {
+    // rows of r elements, one m (and one g unless full) per row
+    parallelFor(outer, r * 2, [&](int64_t b, int64_t e) {
+      for (int64_t o = b; o < e; ++o)
+        sqGradCRow(gFull ? g + o * r : g + o, gFull, x + o * r, m[o], y + o * r, r);
+    });
+    return env.Undefined();
+  }
+  // blocks of rows of `inner` elements
+  parallelFor(outer * r, inner * 2, [&](int64_t b, int64_t e) {
+    int64_t i = b;
+    while (i < e) {
+      const int64_t o = i / r, j = i % r;
+      const int64_t rows = std::min(e - i, r - j);
+      const int64_t off = (o * r + j) * inner;
+      sqGradC(gFull ? g + off : g + o * inner, gFull ? inner : 0, x + off, m + o * inner, y + off, rows, inner);
+      i += rows;
+    }
+  });
+  return env.Undefined();
+}
+
 }  // namespace
 
 LWLR_EXPORT("ewBatchNorm", BatchNorm);
 LWLR_EXPORT("ewBatchNormGrad", BatchNormGrad);
+LWLR_EXPORT("ewSquareGradCentered", SquareGradCentered);
 
 }  // namespace ew
 }  // namespace lwlr

@@ -323,6 +323,86 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---- centered sums of squares ----------------------------------------------------------------------------
+// ewReduceCenteredSq(x, m, outer, r, inner, out, mean: boolean): out[o, k] = sum_j q(x[o, j, k] - m[o, k])
+// (or the mean), q(d) = d*d, with x - m and the square each rounded to float first, exactly as Sub, Square
+// then Sum would compute them, sums in double. The variance of tf.moments without writing x - m or its square.
+LWLR_SIMD void centeredSqRows(double* __restrict acc, const float* __restrict x, const float* __restrict m,
+                              int64_t rows, int64_t inner) {
+  for (int64_t j = 0; j < rows; ++j, x += inner)
+    for (int64_t k = 0; k < inner; ++k) {
+      const float d = x[k] - m[k];
+      const float q = d * d;
+      acc[k] += double(q);
+    }
+}
+LWLR_SIMD double centeredSqRow(const float* __restrict x, float m, int64_t n) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) {
+    const float d = x[i] - m;
+    const float q = d * d;
+    s += double(q);
+  }
+  return s;
+}
+
+Napi::Value ReduceCenteredSq(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  size_t nx = 0, nm = 0, no = 0;
+  const float* x = f32p(info[0], &nx);
+  const float* m = f32p(info[1], &nm);
+  const int64_t outer = info[2].As<Napi::Number>().Int64Value();
+  const int64_t r = info[3].As<Napi::Number>().Int64Value();
+  const int64_t inner = info[4].As<Napi::Number>().Int64Value();
+  float* out = f32p(info[5], &no);
+  const bool mean = info[6].ToBoolean().Value();
+  if (outer < 1 || r < 1 || inner < 1 || int64_t(nx) < outer * r * inner || int64_t(nm) < outer * inner ||
+      int64_t(no) < outer * inner) {
+    throw Napi::RangeError::New(env, "ewReduceCenteredSq: bad sizes");
+  }
+  const double scale = mean ? 1.0 / double(r) : 1.0;
+  const int T = threadsFor(outer * r * inner, 1);
+  // Threads split the rows r (partials combined in thread order) when there are few outputs, else the outputs.
+  if (T > 1 && outer < 2 * T) {
+    const int64_t cols = outer * inner;
+    std::vector<double> part(size_t(T) * cols, 0.0);
+#pragma omp parallel num_threads(T)
+    {
+      const int t = omp_get_thread_num();
+      const int Tn = omp_get_num_threads();
+      const int64_t chunk = (r + Tn - 1) / Tn;
+      const int64_t b = std::min<int64_t>(r, t * chunk), e = std::min<int64_t>(r, b + chunk);
+      for (int64_t o = 0; o < outer && b < e; ++o) {
+        double* acc = part.data() + t * cols + o * inner;
+        const float* xo = x + (o * r + b) * inner;
+        if (inner == 1) acc[0] = centeredSqRow(xo, m[o], e - b);
+        else centeredSqRows(acc, xo, m + o * inner, e - b, inner);
+      }
+    }
+    for (int64_t c = 0; c < cols; ++c) {
+      double d = 0;
+      for (int t = 0; t < T; ++t) d += part[t * cols + c];
+      out[c] = float(d * scale);
+    }
+    return env.Undefined();
+  }
+  parallelFor(outer, r * inner, [&](int64_t b, int64_t e) {
+    std::vector<double> acc(static_cast<size_t>(inner));
+    for (int64_t o = b; o < e; ++o) {
+      const float* xo = x + o * r * inner;
+      if (inner == 1) {
+        out[o] = float(centeredSqRow(xo, m[o], r) * scale);
+      } else {
+        std::fill(acc.begin(), acc.end(), 0.0);
+        centeredSqRows(acc.data(), xo, m + o * inner, r, inner);
+        for (int64_t k = 0; k < inner; ++k) out[o * inner + k] = float(acc[k] * scale);
+      }
+    }
+  });
+  return env.Undefined();
+}
+
 // ---- softmax ---------------------------------------------------------------------------------------------
 LWLR_SIMD float expShiftSum(const float* __restrict x, float* __restrict y, int64_t n, float m) {
   float s = 0;
@@ -414,6 +494,7 @@ Napi::Value ScalarReduce(const Napi::CallbackInfo& info) {
 
 LWLR_EXPORT("ewReduce", Reduce);
 LWLR_EXPORT("ewSoftmax", Softmax);
+LWLR_EXPORT("ewReduceCenteredSq", ReduceCenteredSq);
 LWLR_EXPORT("ewSumAbs", ScalarReduce<false>);
 LWLR_EXPORT("ewSumSquares", ScalarReduce<true>);
 

@@ -19,6 +19,8 @@ interface Pending {
   broadcastOf?: tf.TensorInfo;
   /** When the output is the elementwise square of this tensor (same shape). */
   squareOf?: tf.TensorInfo;
+  /** When the output is a - b (b smaller, broadcast; see kernels/centered.ts). */
+  subOf?: { a: tf.TensorInfo; b: tf.TensorInfo };
 }
 
 export class MathBackendOneDNN extends MathBackendCPU {
@@ -72,7 +74,7 @@ export class MathBackendOneDNN extends MathBackendCPU {
     dtype: tf.DataType,
     deps: tf.TensorInfo[],
     compute: () => tf.TensorInfo,
-    recipe: { broadcastOf?: tf.TensorInfo; squareOf?: tf.TensorInfo } = {},
+    recipe: Omit<Pending, 'compute' | 'deps'> = {},
   ): tf.TensorInfo {
     const dataId = super.write(new Float32Array(0), shape, dtype);
     const entry = this.data.get(dataId) as { values?: tf.backend_util.BackendValues };
@@ -134,6 +136,11 @@ export class MathBackendOneDNN extends MathBackendCPU {
   /** When `t` is a deferred Square not computed yet, its input: a reduction can square on the fly. */
   squareSource(t: tf.TensorInfo): tf.TensorInfo | null {
     return this.pending.get(t.dataId)?.squareOf ?? null;
+  }
+
+  /** When `t` is a deferred a - b (b broadcast) not computed yet, its operands. */
+  subSource(t: tf.TensorInfo): { a: tf.TensorInfo; b: tf.TensorInfo } | null {
+    return this.pending.get(t.dataId)?.subOf ?? null;
   }
 
   /** The Float32Array (or other typed array) behind a tensor, zero-copy. */

@@ -103,3 +103,38 @@ test('deferred BatchMatMul: the fused matMul gradient of a data input is never c
     await expectParity((rand) => tf.matMul(rand(sa), rand(sb), ta, tb), { rtol: 1e-5, label: `matMul [${sa}] [${sb}] ${ta} ${tb}` });
   }
 });
+
+test('deferred x - m (tf.moments): centered variance and Square gradient from x and m; parity with cpu', { skip: !available }, async () => {
+  const S = [5, 6, 7, 24];
+  const momentsGrad = (axes: number[]) => (r: (s: number[]) => tf.Tensor) => {
+    const w = r(S);
+    const x = r(S);
+    return tf.grads((xx: tf.Tensor, ww: tf.Tensor) => {
+      const { mean, variance } = tf.moments(xx, axes, true);
+      return tf.sum(tf.mul(tf.div(tf.sub(xx, mean), tf.sqrt(tf.add(variance, 1e-3))), ww));
+    })([x, w]);
+  };
+  const cases: [string, (r: (s: number[]) => tf.Tensor) => tf.Tensor | tf.Tensor[]][] = [
+    ['moments [0,1,2]', (r) => { const { mean, variance } = tf.moments(r(S), [0, 1, 2]); return [mean, variance]; }],
+    ['moments last axis (layer norm)', (r) => { const { mean, variance } = tf.moments(r(S), [-1], true); return [mean, variance]; }],
+    ['moments [1,2]', (r) => { const { mean, variance } = tf.moments(r(S), [1, 2], true); return [mean, variance]; }],
+    ['moments all', (r) => { const { mean, variance } = tf.moments(r(S)); return [mean, variance]; }],
+    ['grad moments [0,1,2]', momentsGrad([0, 1, 2])],
+    ['grad moments [-1]', momentsGrad([3])],
+    ['grad moments [1,2]', momentsGrad([1, 2])],
+    ['square of x - m, full dy', (r) => { const m = r([1, 1, 1, 24]); const w = r(S); return tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.square(tf.sub(x, m)), w)))(r(S)); }],
+    ['x - m read directly', (r) => { const d = tf.sub(r(S), r([6, 1, 24])); return [d, tf.sum(tf.square(d), [0, 2])]; }],
+    ['sum over other dims than m broadcasts', (r) => tf.sum(tf.square(tf.sub(r(S), r([1, 1, 1, 24]))), [3])],
+    ['m not a block broadcast', (r) => tf.mean(tf.square(tf.sub(r(S), r([5, 1, 7, 1]))), [1, 3])],
+  ];
+  for (const [label, f] of cases) await expectParity((rand) => f((s) => rand(s)), { rtol: 1e-5, atol: 1e-6, label });
+  // In tf.moments forward and backward, x - m and its square are made and never computed.
+  await tf.setBackend('onednn');
+  const x = tf.randomNormal(S);
+  const s0 = stats();
+  const g = tf.grad((xx: tf.Tensor) => tf.sum(tf.moments(xx, [0, 1, 2]).variance))(x);
+  const s1 = stats();
+  assert.equal(s1.computed, s0.computed, JSON.stringify([s0, s1]));
+  assert.ok(s1.made - s0.made >= 3);
+  tf.dispose([x, g]);
+});

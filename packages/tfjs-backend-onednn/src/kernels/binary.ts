@@ -4,7 +4,11 @@
  * so integer arithmetic stays exact.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { allocOutput, f32In, nativeKernel, sizeOf } from './ew-util.js';
+import type { MathBackendOneDNN } from '../backend.js';
+import { allocOutput, f32In, nativeKernel, nativeOrCpu, sizeOf } from './ew-util.js';
+import { centeredLayout, centeredSource, padShape } from './centered.js';
+
+const lazyCentered = process.env.LWLR_LAZY !== '0';
 
 /** Native op codes of ewBinary (native/binary.cc, enum BinaryOp). */
 export const BinaryOp = {
@@ -50,9 +54,61 @@ function binaryKernel(kernelName: keyof typeof BinaryOp): tf.KernelConfig {
   return nativeKernel(kernelName, ({ inputs, backend }) => runBinary(backend, kernelName, inputs.a!, inputs.b!));
 }
 
+/**
+ * Sub, deferred when b is smaller than a and broadcast along one block of a's dims (x - mean in
+ * tf.moments): see centered.ts.
+ */
+function subKernel(): tf.KernelConfig {
+  const eager = nativeOrCpu('Sub', ({ inputs, backend }) => runBinary(backend, 'Sub', inputs.a!, inputs.b!));
+  return {
+    kernelName: 'Sub',
+    backendName: 'onednn',
+    kernelFunc: (args) => {
+      const { a, b } = args.inputs;
+      const backend = args.backend as MathBackendOneDNN;
+      if (!lazyCentered || a!.dtype !== 'float32' || b!.dtype !== 'float32' || sizeOf(a!.shape) < 1024 ||
+          sizeOf(b!.shape) >= sizeOf(a!.shape) || centeredLayout(a!.shape, b!.shape) === null) {
+        return eager(args);
+      }
+      return backend.lazyTensorInfo([...a!.shape], 'float32', [a!, b!], () => eager(args) as tf.TensorInfo, {
+        subOf: { a: a!, b: b! },
+      });
+    },
+  };
+}
+
+/** LwlrSquareGrad(dy, x) = dy * (x * 2); x a deferred x0 - m: from x0 and m, x never written. */
+function squareGrad(backend: MathBackendOneDNN, dy: tf.TensorInfo, x: tf.TensorInfo): tf.TensorInfo | null {
+  const c = centeredSource(backend, x);
+  if (c !== null && dy.dtype === 'float32') {
+    const n = x.shape.length;
+    const mShape = padShape(c.m.shape, n);
+    const src = backend.broadcastSource(dy);
+    let g: tf.TensorInfo | null = null;
+    let full = false;
+    if (src !== null && padShape(src.shape, n).every((d, i) => d === mShape[i])) g = src;
+    else if (src === null && dy.shape.length === n && dy.shape.every((d, i) => d === x.shape[i])) {
+      g = dy;
+      full = true;
+    } else if (dy.shape.length <= n && padShape(dy.shape, n).every((d, i) => d === mShape[i])) g = dy;
+    if (g !== null) {
+      const gv = f32In(backend, g);
+      const xv = f32In(backend, c.x);
+      const mv = f32In(backend, c.m);
+      if (gv !== null && xv !== null && mv !== null) {
+        const [outer, r, inner] = c.block;
+        const out = allocOutput(backend, sizeOf(x.shape));
+        backend.native.ewSquareGradCentered(gv, full, xv, mv, outer, r, inner, out);
+        return backend.makeTensorInfo([...x.shape], 'float32', out);
+      }
+    }
+  }
+  return runBinary(backend, 'SquareGrad', dy, x);
+}
+
 export const binaryKernels: tf.KernelConfig[] = [
   binaryKernel('Add'),
-  binaryKernel('Sub'),
+  subKernel(),
   binaryKernel('Multiply'),
   binaryKernel('RealDiv'),
   binaryKernel('Maximum'),
@@ -86,7 +142,7 @@ export const binaryKernels: tf.KernelConfig[] = [
     kernelName: 'LwlrSquareGrad',
     backendName: 'onednn',
     kernelFunc: ({ inputs, backend }) => {
-      const out = runBinary(backend as Parameters<typeof f32In>[0], 'SquareGrad', inputs.dy!, inputs.x!);
+      const out = squareGrad(backend as MathBackendOneDNN, inputs.dy!, inputs.x!);
       if (out === null) throw new Error('LwlrSquareGrad: dy and x must be float32');
       return out;
     },

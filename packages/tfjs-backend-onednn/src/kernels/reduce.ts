@@ -10,6 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendOneDNN } from '../backend.js';
 import { allocOutput, f32In, nativeKernel, sizeOf } from './ew-util.js';
+import { reductionBlock } from './reduce-block.js';
+import { centeredSource, reducesBroadcastDims } from './centered.js';
 import { ensureGradient } from './gradients.js';
 
 const ReduceOp = { Sum: 0, Mean: 1, Max: 2, Min: 3, Prod: 4, ArgMax: 5, ArgMin: 6 } as const;
@@ -17,30 +19,7 @@ type ReduceName = keyof typeof ReduceOp;
 /** ewReduce op codes of the sum / mean of squares (for a deferred Square input: backend.squareSource). */
 const ReduceSquaresOp = { Sum: 7, Mean: 8 } as const;
 
-/** [outer, r, inner] when the reduced axes form one block after collapsing, else null. */
-export function reductionBlock(shape: readonly number[], axes: readonly number[]): [number, number, number] | null {
-  const red = new Set(axes);
-  // 0 = before the block, 1 = in the block, 2 = after the block
-  let phase = 0;
-  let outer = 1;
-  let r = 1;
-  let inner = 1;
-  for (let d = 0; d < shape.length; d++) {
-    const s = shape[d]!;
-    if (s === 1) continue;
-    if (red.has(d)) {
-      if (phase === 2) return null;
-      phase = 1;
-      r *= s;
-    } else if (phase === 0) {
-      outer *= s;
-    } else {
-      phase = 2;
-      inner *= s;
-    }
-  }
-  return [outer, r, inner];
-}
+export { reductionBlock };
 
 function reduce(
   backend: MathBackendOneDNN,
@@ -53,6 +32,23 @@ function reduce(
   // are never written).
   let op: number = ReduceOp[name];
   const sqOf = name === 'Sum' || name === 'Mean' ? backend.squareSource(x) : null;
+  const centered = sqOf !== null ? centeredSource(backend, sqOf) : null;
+  if (centered !== null) {
+    const axes = tf.util.parseAxisParam((axisAttr ?? null) as number[], x.shape);
+    if (new Set(axes).size === axes.length && reducesBroadcastDims(centered, axes)) {
+      // the variance of tf.moments: sum of (x - m)^2 over the dims m is broadcast on, neither written
+      const xv = f32In(backend, centered.x);
+      const mv = f32In(backend, centered.m);
+      if (xv !== null && mv !== null) {
+        const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
+        const [outer, r, inner] = centered.block;
+        const out = allocOutput(backend, outer * inner);
+        backend.native.ewReduceCenteredSq(xv, mv, outer, r, inner, out, name === 'Mean');
+        const shape = keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
+        return backend.makeTensorInfo(shape, 'float32', out);
+      }
+    }
+  }
   if (sqOf !== null) {
     x = { dataId: sqOf.dataId, shape: x.shape, dtype: x.dtype };
     op = ReduceSquaresOp[name as 'Sum' | 'Mean'];
