@@ -191,3 +191,13 @@ test('no tensor or data leaks', async () => {
   assert.equal(tf.engine().backend.numDataIds(), ids);
   x.dispose();
 });
+
+test('SplitV: equal and explicit sizes on every axis, gradient through split', async () => {
+  await expectParity((rand) => tf.split(rand([3, 6, 4]), 3, 1));
+  await expectParity((rand) => tf.split(rand([3, 6, 4]), [1, 2, 1], 2));
+  await expectParity((rand) => tf.split(rand([4, 5]), [3, -1], 0));
+  await expectParity((rand) => tf.grad((x: tf.Tensor) => {
+    const [a, b] = tf.split(x, 2, 2);
+    return tf.sum(tf.mul(a, tf.square(b)));
+  })(rand([2, 3, 8])));
+});

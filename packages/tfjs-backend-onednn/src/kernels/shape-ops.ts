@@ -47,6 +47,23 @@ export const shapeKernels: tf.KernelConfig[] = [
     return backend.makeTensorInfo(size, x.dtype, out);
   }),
 
+  // SplitV (e.g. attention heads) as one Slice per part: the native strided copy above, or a zero-copy view
+  // where the part is contiguous; the cpu kernel would copy each part element by element in JavaScript.
+  nativeKernel('SplitV', ({ inputs, backend, attrs }) => {
+    const x = inputs.x!;
+    const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0]!;
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits as number[] | number, axis);
+    const slice = tf.getKernel('Slice', 'onednn')!.kernelFunc;
+    const begin: number[] = new Array(x.shape.length).fill(0);
+    return sizes.map((n) => {
+      const size = [...x.shape];
+      size[axis] = n;
+      const out = slice({ inputs: { x }, backend, attrs: { begin: [...begin], size } }) as tf.TensorInfo;
+      begin[axis] += n;
+      return out;
+    });
+  }),
+
   nativeKernel('PadV2', ({ inputs, backend, attrs }) => {
     const x = inputs.x!;
     const paddings = attrs.paddings as [number, number][];
