@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { schemeTable, collectParams } from 'layerwise-lr';
 import { setupRun, initForTraining, measureOnTrainSplit, InterruptedError } from '../src/train/setup.js';
-import { makeOptimizer, trainLoop, DivergenceError, type LoopOptions } from '../src/train/loop.js';
+import { trainLoop, DivergenceError, type LoopOptions } from '../src/train/loop.js';
+import { makeOptimizer, type OptimizerChoice } from '../src/train/optimizers.js';
 import { RunDir } from '../src/train/metrics.js';
 import { mlp } from '../src/models/mlp.js';
 
@@ -18,13 +19,14 @@ test('MLP: parameter names fc1.kernel ... and depth', () => {
   assert.throws(() => mlp({ inputShape: [4], numClasses: 3, depth: 0 }), /--depth must be an integer >= 1/);
 });
 
-const loop: LoopOptions = { optimizer: 'sgd', lr: 0.05, momentum: 0.9, wd: 5e-4, epochs: 2, warmupEpochs: 0.5, logEvery: 1 };
+const loop: LoopOptions = { epochs: 2, logEvery: 1 };
+const sgd: OptimizerChoice = { optimizer: 'sgd', lr: 0.05, momentum: 0.9, wd: 5e-4, epochs: 2, warmupEpochs: 0.5 };
 
 test('training loop: loss falls, tensors stable across steps, metrics written', async () => {
   await tf.setBackend('cpu');
   const run = setupRun({ model: 'mlp', data: 'synthetic', limit: 512, width: 32, batchSize: 64, seed: 1 });
   initForTraining(run, 'fan-out', 1);
-  const opt = makeOptimizer(run, schemeTable(run.params, 'uniform'), loop, run.train.batchesPerEpoch);
+  const opt = makeOptimizer(run.params, schemeTable(run.params, 'uniform'), sgd, run.train.batchesPerEpoch);
   const counts: number[] = [];
   const dir = new RunDir(mkdtempSync(path.join(tmpdir(), 'lwlr-train-')));
   const res = await trainLoop(run, opt, loop, dir, { onStep: () => { counts.push(tf.memory().numTensors); } });
@@ -41,10 +43,10 @@ test('training loop: a diverging run stops with a clear error', async () => {
   await tf.setBackend('cpu');
   const run = setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 16, batchSize: 64, seed: 2 });
   initForTraining(run, 'fan-out', 2);
-  const bad = { ...loop, lr: 1e12, warmupEpochs: 0 };
-  const opt = makeOptimizer(run, schemeTable(run.params, 'uniform'), bad, run.train.batchesPerEpoch);
+  const bad = { ...sgd, lr: 1e12, warmupEpochs: 0 };
+  const opt = makeOptimizer(run.params, schemeTable(run.params, 'uniform'), bad, run.train.batchesPerEpoch);
   const dir = new RunDir(mkdtempSync(path.join(tmpdir(), 'lwlr-train-')));
-  await assert.rejects(trainLoop(run, opt, bad, dir), (e: Error) => e instanceof DivergenceError && /training diverged at epoch \d+ step \d+: loss is (NaN|Infinity)/.test(e.message));
+  await assert.rejects(trainLoop(run, opt, loop, dir), (e: Error) => e instanceof DivergenceError && /training diverged at epoch \d+ step \d+: loss is (NaN|Infinity)/.test(e.message));
   opt.dispose();
   run.dispose();
 });
@@ -82,7 +84,7 @@ test('training loop: shouldStop ends the run after the current step and logs tha
   const run = setupRun({ model: 'mlp', data: 'synthetic', limit: 256, width: 8, batchSize: 32, seed: 7 });
   initForTraining(run, 'fan-out', 7);
   const o = { ...loop, logEvery: 100 };
-  const opt = makeOptimizer(run, schemeTable(run.params, 'uniform'), o, run.train.batchesPerEpoch);
+  const opt = makeOptimizer(run.params, schemeTable(run.params, 'uniform'), sgd, run.train.batchesPerEpoch);
   const dir = new RunDir(mkdtempSync(path.join(tmpdir(), 'lwlr-train-')));
   let steps = 0;
   const res = await trainLoop(run, opt, o, dir, { onStep: () => { steps++; }, shouldStop: () => steps >= 3 });

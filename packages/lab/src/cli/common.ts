@@ -1,5 +1,6 @@
 /** Flags and helpers shared by the commands. */
-import type { FlagSpecs } from './args.js';
+import type { FlagSpecs, ParsedFlags } from './args.js';
+import type { SetupOptions } from '../train/setup.js';
 import { DATASETS } from '../data/registry.js';
 import { modelNames } from '../models/registry.js';
 
@@ -25,4 +26,15 @@ export function formatDuration(seconds: number): string {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   return `${h}:${String(m).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/**
+ * The data and model part of a run ({@link SetupOptions}) from the parsed {@link COMMON_FLAGS}; the commands
+ * add what is theirs (`shuffle`, `dropLast`).
+ */
+export function setupOptionsFromFlags(f: ParsedFlags): SetupOptions {
+  return {
+    model: f.model as string, data: f.data as string, dataDir: f.dataDir as string | undefined, limit: f.limit as number | undefined,
+    width: f.width as number, depth: f.depth as number, batchSize: f.batchSize as number, seed: f.seed as number,
+  };
 }

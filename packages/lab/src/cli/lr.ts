@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { selectBackend, type BackendChoice } from 'tfjs-backend-onednn';
 import type { InitMode } from 'layerwise-lr';
 import { helpText, parseFlags, UsageError, type FlagSpecs } from './args.js';
-import { COMMON_FLAGS } from './common.js';
+import { COMMON_FLAGS, setupOptionsFromFlags } from './common.js';
 import { setupRun, measureOnTrainSplit } from '../train/setup.js';
 import { encodeSafetensors } from '../safetensors.js';
 
@@ -24,11 +24,7 @@ export async function lrCommand(argv: string[]): Promise<number> {
   }
   if ((f.steps as number) < 1) throw new UsageError('--steps must be >= 1');
   const backend = await selectBackend(f.backend as BackendChoice);
-  const run = setupRun({
-    model: f.model as string, data: f.data as string, dataDir: f.dataDir as string | undefined, limit: f.limit as number | undefined,
-    width: f.width as number, depth: f.depth as number, batchSize: f.batchSize as number, seed: f.seed as number,
-    shuffle: f.shuffle as boolean,
-  });
+  const run = setupRun({ ...setupOptionsFromFlags(f), shuffle: f.shuffle as boolean });
   try {
     const t0 = performance.now();
     const table = await measureOnTrainSplit(run, {

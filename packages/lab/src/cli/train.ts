@@ -3,21 +3,18 @@ import { readFileSync, existsSync } from 'node:fs';
 import { selectBackend, type BackendChoice } from 'tfjs-backend-onednn';
 import { LRTable, schemeTable, type InitMode } from 'layerwise-lr';
 import { helpText, parseFlags, UsageError, type FlagSpecs } from './args.js';
-import { COMMON_FLAGS, formatDuration } from './common.js';
+import { COMMON_FLAGS, formatDuration, setupOptionsFromFlags } from './common.js';
 import { setupRun, initForTraining, measureOnTrainSplit, InterruptedError } from '../train/setup.js';
-import { makeOptimizer, trainLoop, type LoopOptions } from '../train/loop.js';
+import { trainLoop, type LoopOptions } from '../train/loop.js';
+import { makeOptimizer, OPTIMIZER_FLAGS, type OptimizerChoice } from '../train/optimizers.js';
 import { RunDir } from '../train/metrics.js';
 
 const SCHEMES = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing'] as const;
 
 const FLAGS: FlagSpecs = {
   ...COMMON_FLAGS,
-  optimizer: { type: 'string', default: 'sgd', choices: ['sgd', 'adamw'], help: 'optimizer (torch.optim semantics)' },
-  lr: { type: 'number', default: 0.1, help: 'peak global learning rate' },
-  momentum: { type: 'number', default: 0.9, help: 'SGD momentum' },
-  wd: { type: 'number', default: 5e-4, help: 'weight decay (scaled by each eta, as a torch param group)' },
+  ...OPTIMIZER_FLAGS,
   epochs: { type: 'int', default: 10, help: 'epochs' },
-  'warmup-epochs': { type: 'number', default: 1, help: 'linear warmup, then cosine decay to 0' },
   'lr-scheme': { type: 'string', default: 'layerwise', choices: SCHEMES, help: 'per-parameter learning rates' },
   'lr-table': { type: 'string', help: 'use a saved LR table (from lwlr lr --out) instead of measuring' },
   'lr-steps': { type: 'int', help: 'T for the layerwise scheme (default: one epoch, as the paper)' },
@@ -39,10 +36,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const backend = await selectBackend(f.backend as BackendChoice);
   const seed = f.seed as number;
   const init = f.init as InitMode;
-  const run = setupRun({
-    model: f.model as string, data: f.data as string, dataDir: f.dataDir as string | undefined, limit: f.limit as number | undefined,
-    width: f.width as number, depth: f.depth as number, batchSize: f.batchSize as number, seed, dropLast: f.dropLast as boolean,
-  });
+  const run = setupRun({ ...setupOptionsFromFlags(f), dropLast: f.dropLast as boolean });
   const dir = new RunDir(f.out as string);
   const say = (line: string) => {
     if (process.stdout.isTTY && !f.quiet) process.stdout.write('\r\x1b[K');
@@ -92,14 +86,15 @@ export async function trainCommand(argv: string[]): Promise<number> {
     } else {
       table = schemeTable(run.params, scheme);
     }
-    const loop: LoopOptions = {
-      optimizer: f.optimizer as 'sgd' | 'adamw', lr: f.lr as number, momentum: f.momentum as number, wd: f.wd as number,
-      epochs: f.epochs as number, warmupEpochs: f.warmupEpochs as number, logEvery: f.logEvery as number,
+    const loop: LoopOptions = { epochs: f.epochs as number, logEvery: f.logEvery as number };
+    const optChoice: OptimizerChoice = {
+      optimizer: f.optimizer as string, lr: f.lr as number, momentum: f.momentum as number, wd: f.wd as number,
+      epochs: f.epochs as number, warmupEpochs: f.warmupEpochs as number,
     };
     dir.writeJSON('config.json', { command: 'train', argv, ...f, backend, datasetName: run.dataset.name, trainCount: run.train.count, testCount: run.test.count });
     dir.writeJSON('lr-table.json', table.toJSON());
     dir.resetMetrics();
-    const opt = makeOptimizer(run, table, loop, run.train.batchesPerEpoch);
+    const opt = makeOptimizer(run.params, table, optChoice, run.train.batchesPerEpoch);
     say(`${f.model} on ${run.dataset.name} (${run.train.count} train / ${run.test.count} test), ${f.optimizer} lr ${f.lr}, scheme ${f.lrTable ? `${table.meta.scheme} (table ${f.lrTable})` : scheme}, backend ${backend}`);
     // Progress: a bar redrawn in place on a terminal (10 times a second at most); in a log (stdout not a
     // terminal) one plain line every 10 s; none with --quiet (epoch lines only).

@@ -20,6 +20,12 @@ export interface LabeledBatch {
   x: tf.Tensor4D;
   /** int32 labels [B] */
   y: tf.Tensor1D;
+  /**
+   * Mixup: the images are `lambda * x_i + (1 - lambda) * x_j` with `j` a permutation of the batch; `y2` holds
+   * the labels of the `x_j`. The loss is `lambda * CE(y) + (1 - lambda) * CE(y2)`. Absent without Mixup.
+   * The caller disposes `y2` with the batch.
+   */
+  mixup?: { y2: tf.Tensor1D; lambda: number };
 }
 
 /** The permutation of epoch `epoch` (Fisher-Yates, seeded per epoch). */

@@ -7,8 +7,22 @@ import { zooModels, zooOptions } from './zoo.js';
 export interface ModelOptions {
   inputShape: [number, number, number];
   numClasses: number;
+  /** MLP hidden width. */
   width?: number;
+  /** MLP number of linear layers. */
   depth?: number;
+  /** Dropout (ViT, Swin). */
+  dropRate?: number;
+  /** Attention-probability dropout (ViT, Swin). */
+  attnDropRate?: number;
+  /** Stochastic depth of the last block (ViT, ConvNeXt, Swin). */
+  dropPathRate?: number;
+  /** Width multiplier (DavidNet). */
+  widthMultiplier?: number;
+  /** Logit multiplier (DavidNet, 0.125 by default). */
+  outputScale?: number;
+  /** Seed of the default init and of the dropout masks. */
+  seed?: number;
 }
 
 export type ModelBuilder = (o: ModelOptions) => tf.LayersModel;

@@ -3,20 +3,13 @@
  * metrics as JSON lines. One tidy per step; the loss is read back once per step (divergence check).
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  AdamW, SGD, cosineWithWarmup, meanSoftmaxCrossEntropy, type ChainOptimizer, type LRTable,
-} from 'layerwise-lr';
+import { meanSoftmaxCrossEntropy, type ChainOptimizer } from 'layerwise-lr';
 import type { RunSetup } from './setup.js';
 import type { BatchSource } from '../data/batches.js';
 import type { RunDir } from './metrics.js';
 
 export interface LoopOptions {
-  optimizer: 'sgd' | 'adamw';
-  lr: number;
-  momentum: number;
-  wd: number;
   epochs: number;
-  warmupEpochs: number;
   logEvery: number;
 }
 
@@ -47,13 +40,6 @@ export interface LoopHooks {
   /** Polled after each step (the event loop runs first, so signal handlers can set it): true stops the run
    * after that step; the step's loss is logged and the results so far are returned. */
   shouldStop?(): boolean;
-}
-
-export function makeOptimizer(run: RunSetup, table: LRTable, o: LoopOptions, stepsPerEpoch: number): ChainOptimizer {
-  const lr = cosineWithWarmup({ peak: o.lr, warmupSteps: Math.round(o.warmupEpochs * stepsPerEpoch), totalSteps: o.epochs * stepsPerEpoch });
-  if (o.optimizer === 'sgd') return new SGD(run.params, { lr, eta: table, momentum: o.momentum, weightDecay: o.wd });
-  if (o.optimizer === 'adamw') return new AdamW(run.params, { lr, eta: table, weightDecay: o.wd });
-  throw new Error(`unknown optimizer '${o.optimizer as string}' (expected sgd or adamw)`);
 }
 
 /** Mean loss, top-1 and (for >= 10 classes) top-5 accuracy over a split; reads back once. */

@@ -27,6 +27,8 @@ export interface RunSetup {
   params: ParamInfo[];
   train: BatchSource;
   test: BatchSource;
+  /** The validation hold-out (from the training split), when asked for. */
+  val?: BatchSource;
   dispose(): void;
 }
 
