@@ -57,14 +57,14 @@ test('MNIST-format loader: plain and gzipped files, normalization, limit', () =>
   }
 });
 
-test('MNIST-format loader: missing directory, missing file, label/image count mismatch', () => {
+test('MNIST-format loader: missing directory, missing file, label/image count mismatch', async () => {
   assert.throws(() => loadMnistFormat({ dir: '/nonexistent-dir' }), /data directory \/nonexistent-dir does not exist/);
   const dir = mkdtempSync(path.join(tmpdir(), 'lwlr-mnist-'));
   assert.throws(() => loadMnistFormat({ dir }), /missing data file .*train-images-idx3-ubyte\[\.gz\]/);
   writeTinyMnist(dir, 4, 2, 2, 2, false);
   writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), encodeIdx([3], new Uint8Array(3)));
   assert.throws(() => loadMnistFormat({ dir }), /3 labels for 4 images/);
-  assert.throws(() => loadDataset('cifar-1000'), /unknown dataset 'cifar-1000' \(expected one of: fashion-mnist, mnist, synthetic\)/);
+  await assert.rejects(loadDataset('cifar-1000'), /unknown dataset 'cifar-1000' \(expected one of: fashion-mnist, mnist, synthetic\)/);
 });
 
 test('Fashion-MNIST from the Debian package: sizes and normalization statistics', { skip: !existsSync('/usr/share/datasets/fashion-mnist') }, () => {

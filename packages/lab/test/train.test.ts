@@ -24,7 +24,7 @@ const sgd: OptimizerChoice = { optimizer: 'sgd', lr: 0.05, momentum: 0.9, wd: 5e
 
 test('training loop: loss falls, tensors stable across steps, metrics written', async () => {
   await tf.setBackend('cpu');
-  const run = setupRun({ model: 'mlp', data: 'synthetic', limit: 512, width: 32, batchSize: 64, seed: 1 });
+  const run = await setupRun({ model: 'mlp', data: 'synthetic', limit: 512, width: 32, batchSize: 64, seed: 1 });
   initForTraining(run, 'fan-out', 1);
   const opt = makeOptimizer(run.params, schemeTable(run.params, 'uniform'), sgd, run.train.batchesPerEpoch);
   const counts: number[] = [];
@@ -41,7 +41,7 @@ test('training loop: loss falls, tensors stable across steps, metrics written', 
 
 test('training loop: a diverging run stops with a clear error', async () => {
   await tf.setBackend('cpu');
-  const run = setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 16, batchSize: 64, seed: 2 });
+  const run = await setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 16, batchSize: 64, seed: 2 });
   initForTraining(run, 'fan-out', 2);
   const bad = { ...sgd, lr: 1e12, warmupEpochs: 0 };
   const opt = makeOptimizer(run.params, schemeTable(run.params, 'uniform'), bad, run.train.batchesPerEpoch);
@@ -54,12 +54,12 @@ test('training loop: a diverging run stops with a clear error', async () => {
 test('every scheme starts from the same weights: the training init equals the measurement init kept by Algorithm 1', async () => {
   await tf.setBackend('cpu');
   const weights = (m: tf.LayersModel) => collectParams(m).map((p) => Array.from(p.variable.dataSync()));
-  const a = setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 8, batchSize: 32, seed: 4 });
+  const a = await setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 8, batchSize: 32, seed: 4 });
   initForTraining(a, 'fan-out', 4);
-  const b = setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 8, batchSize: 32, seed: 4 });
+  const b = await setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 8, batchSize: 32, seed: 4 });
   await measureOnTrainSplit(b, { steps: 3, init: 'fan-out', seed: 4, batchSize: 32 });
   assert.deepEqual(weights(b.model), weights(a.model));
-  const c = setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 8, batchSize: 32, seed: 5 });
+  const c = await setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 8, batchSize: 32, seed: 5 });
   initForTraining(c, 'fan-out', 5);
   assert.notDeepEqual(weights(c.model), weights(a.model));
   for (const r of [a, b, c]) r.dispose();
@@ -67,7 +67,7 @@ test('every scheme starts from the same weights: the training init equals the me
 
 test('measurement: a stop request ends it with InterruptedError, weights restored and no tensors left', async () => {
   await tf.setBackend('cpu');
-  const run = setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 8, batchSize: 32, seed: 6 });
+  const run = await setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 8, batchSize: 32, seed: 6 });
   const before = tf.memory().numTensors;
   let steps = 0;
   await assert.rejects(
@@ -81,7 +81,7 @@ test('measurement: a stop request ends it with InterruptedError, weights restore
 
 test('training loop: shouldStop ends the run after the current step and logs that step', async () => {
   await tf.setBackend('cpu');
-  const run = setupRun({ model: 'mlp', data: 'synthetic', limit: 256, width: 8, batchSize: 32, seed: 7 });
+  const run = await setupRun({ model: 'mlp', data: 'synthetic', limit: 256, width: 8, batchSize: 32, seed: 7 });
   initForTraining(run, 'fan-out', 7);
   const o = { ...loop, logEvery: 100 };
   const opt = makeOptimizer(run.params, schemeTable(run.params, 'uniform'), sgd, run.train.batchesPerEpoch);

@@ -24,7 +24,7 @@ export async function lrCommand(argv: string[]): Promise<number> {
   }
   if ((f.steps as number) < 1) throw new UsageError('--steps must be >= 1');
   const backend = await selectBackend(f.backend as BackendChoice);
-  const run = setupRun({ ...setupOptionsFromFlags(f), shuffle: f.shuffle as boolean });
+  const run = await setupRun({ ...setupOptionsFromFlags(f), shuffle: f.shuffle as boolean });
   try {
     const t0 = performance.now();
     const table = await measureOnTrainSplit(run, {

@@ -36,7 +36,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const backend = await selectBackend(f.backend as BackendChoice);
   const seed = f.seed as number;
   const init = f.init as InitMode;
-  const run = setupRun({ ...setupOptionsFromFlags(f), dropLast: f.dropLast as boolean });
+  const run = await setupRun({ ...setupOptionsFromFlags(f), dropLast: f.dropLast as boolean });
   const dir = new RunDir(f.out as string);
   const say = (line: string) => {
     if (process.stdout.isTTY && !f.quiet) process.stdout.write('\r\x1b[K');

@@ -12,7 +12,7 @@ export interface DataOptions {
   dataSeed?: number;
 }
 
-const loaders: Record<string, (o: DataOptions) => Dataset> = {
+const loaders: Record<string, (o: DataOptions) => Dataset | Promise<Dataset>> = {
   'fashion-mnist': (o) => loadMnistFormat({ dir: o.dataDir, limit: o.limit }),
   // Any MNIST-format IDX pair; normalization with MNIST's own statistics.
   mnist: (o) => {
@@ -27,7 +27,7 @@ const loaders: Record<string, (o: DataOptions) => Dataset> = {
 export const DATASETS = Object.keys(loaders);
 
 /** Loads a dataset by name; unknown names are a clear error. */
-export function loadDataset(name: string, opts: DataOptions = {}): Dataset {
+export async function loadDataset(name: string, opts: DataOptions = {}): Promise<Dataset> {
   const load = loaders[name];
   if (!load) throw new Error(`unknown dataset '${name}' (expected one of: ${DATASETS.join(', ')})`);
   return load(opts);

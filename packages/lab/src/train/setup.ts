@@ -32,8 +32,9 @@ export interface RunSetup {
   dispose(): void;
 }
 
-export function setupRun(o: SetupOptions): RunSetup {
-  const dataset = loadDataset(o.data, { dataDir: o.dataDir, limit: o.limit });
+/** Loads the data and builds the model (async: image folders decode through libvips). */
+export async function setupRun(o: SetupOptions): Promise<RunSetup> {
+  const dataset = await loadDataset(o.data, { dataDir: o.dataDir, limit: o.limit });
   const model = buildModel(o.model, { inputShape: dataset.shape, numClasses: dataset.numClasses, width: o.width, depth: o.depth });
   const params = collectParams(model);
   const train = new BatchSource(dataset.train, dataset.shape, { batchSize: o.batchSize, seed: o.seed, shuffle: o.shuffle ?? true, dropLast: o.dropLast });
