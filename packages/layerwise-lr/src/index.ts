@@ -13,3 +13,4 @@ export * from './lr-table.js';
 export * from './optim/index.js';
 export * from './schedule.js';
 export * from './accumulate.js';
+export * from './mup.js';

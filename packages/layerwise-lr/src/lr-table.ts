@@ -67,7 +67,7 @@ export interface LRTableJSON {
 }
 
 const KINDS: readonly ParamKind[] = ['kernel', 'bias', 'scale', 'shift', 'embedding'];
-const SCHEMES: readonly LRSchemeName[] = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing'];
+const SCHEMES: readonly LRSchemeName[] = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing', 'mup'];
 const INITS: readonly InitMode[] = ['fan-out', 'fan-in', 'none'];
 const POLICIES: readonly ZeroGradientPolicy[] = ['exclude', 'error', 'keep'];
 

@@ -7,14 +7,17 @@
 import { LRTable, type LRTableEntry, type ZeroGradientReport } from './lr-table.js';
 import type { ParamInfo } from './types.js';
 
-/** The learning-rate schemes: measured `layerwise` (Algorithm 1) and the three fixed ones. */
-export type LRSchemeName = 'uniform' | 'layerwise' | 'depth-increasing' | 'depth-decreasing';
+/**
+ * The learning-rate schemes: measured `layerwise` (Algorithm 1), the three fixed ones, and `mup` (per-tensor
+ * multipliers of maximal update parametrization relative to a base model, built by `mupTable` in `mup.ts`).
+ */
+export type LRSchemeName = 'uniform' | 'layerwise' | 'depth-increasing' | 'depth-decreasing' | 'mup';
 
-/** All scheme names, in a stable order (for CLIs and reports). */
+/** The schemes of {@link schemeTable} and Algorithm 1, in a stable order (for CLIs and reports); `mup` has its own builder. */
 export const LR_SCHEMES: readonly LRSchemeName[] = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing'];
 
 /** The schemes that need no measurement. */
-export type FixedLRSchemeName = Exclude<LRSchemeName, 'layerwise'>;
+export type FixedLRSchemeName = Exclude<LRSchemeName, 'layerwise' | 'mup'>;
 
 /** What to do with parameters whose gradient is zero in exact arithmetic (see {@link layerwiseEtaFromG}). */
 export type ZeroGradientPolicy = 'exclude' | 'error' | 'keep';
