@@ -11,6 +11,7 @@ export const COMMON_FLAGS: FlagSpecs = {
   limit: { type: 'int', help: 'use only the first N examples of each split' },
   width: { type: 'int', default: 1024, help: 'MLP hidden width' },
   depth: { type: 'int', default: 2, help: 'MLP number of linear layers' },
+  'width-mult': { type: 'number', help: 'width multiplier of DavidNet (default 1)' },
   'batch-size': { type: 'int', default: 256, help: 'minibatch size' },
   seed: { type: 'int', default: 0, help: 'seed of the init, shuffling and measurement' },
   init: { type: 'string', default: 'fan-out', choices: ['fan-out', 'fan-in', 'none'], help: 'measurement init' },
@@ -35,6 +36,6 @@ export function formatDuration(seconds: number): string {
 export function setupOptionsFromFlags(f: ParsedFlags): SetupOptions {
   return {
     model: f.model as string, data: f.data as string, dataDir: f.dataDir as string | undefined, limit: f.limit as number | undefined,
-    width: f.width as number, depth: f.depth as number, batchSize: f.batchSize as number, seed: f.seed as number,
+    width: f.width as number, depth: f.depth as number, widthMultiplier: f.widthMult as number | undefined, batchSize: f.batchSize as number, seed: f.seed as number,
   };
 }

@@ -15,6 +15,8 @@ export interface SetupOptions {
   limit?: number;
   width?: number;
   depth?: number;
+  /** DavidNet width multiplier. */
+  widthMultiplier?: number;
   batchSize: number;
   seed: number;
   shuffle?: boolean;
@@ -35,7 +37,7 @@ export interface RunSetup {
 /** Loads the data and builds the model (async: image folders decode through libvips). */
 export async function setupRun(o: SetupOptions): Promise<RunSetup> {
   const dataset = await loadDataset(o.data, { dataDir: o.dataDir, limit: o.limit });
-  const model = buildModel(o.model, { inputShape: dataset.shape, numClasses: dataset.numClasses, width: o.width, depth: o.depth });
+  const model = buildModel(o.model, { inputShape: dataset.shape, numClasses: dataset.numClasses, width: o.width, depth: o.depth, widthMultiplier: o.widthMultiplier });
   const params = collectParams(model);
   const train = new BatchSource(dataset.train, dataset.shape, { batchSize: o.batchSize, seed: o.seed, shuffle: o.shuffle ?? true, dropLast: o.dropLast });
   const test = new BatchSource(dataset.test, dataset.shape, { batchSize: o.batchSize, shuffle: false });
