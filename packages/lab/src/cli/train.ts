@@ -6,7 +6,7 @@ import { helpText, parseFlags, UsageError, type FlagSpecs } from './args.js';
 import { COMMON_FLAGS, formatDuration, setupOptionsFromFlags } from './common.js';
 import { setupRun, initForTraining, measureOnTrainSplit, InterruptedError } from '../train/setup.js';
 import { trainLoop, type LoopOptions } from '../train/loop.js';
-import { makeOptimizer, OPTIMIZER_FLAGS, type OptimizerChoice } from '../train/optimizers.js';
+import { makeOptimizer, optimizerChoiceFromFlags, OPTIMIZER_FLAGS } from '../train/optimizers.js';
 import { RunDir } from '../train/metrics.js';
 
 const SCHEMES = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing'] as const;
@@ -50,6 +50,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
+    const optChoice = optimizerChoiceFromFlags(f, { inputShape: run.dataset.shape, numClasses: run.dataset.numClasses });
     // Every scheme trains from the same seeded measurement init, so runs differ only in learning rates.
     initForTraining(run, init, seed);
     let table: LRTable;
@@ -87,10 +88,6 @@ export async function trainCommand(argv: string[]): Promise<number> {
       table = schemeTable(run.params, scheme);
     }
     const loop: LoopOptions = { epochs: f.epochs as number, logEvery: f.logEvery as number };
-    const optChoice: OptimizerChoice = {
-      optimizer: f.optimizer as string, lr: f.lr as number, momentum: f.momentum as number, wd: f.wd as number,
-      epochs: f.epochs as number, warmupEpochs: f.warmupEpochs as number,
-    };
     dir.writeJSON('config.json', { command: 'train', argv, ...f, backend, datasetName: run.dataset.name, trainCount: run.train.count, testCount: run.test.count });
     dir.writeJSON('lr-table.json', table.toJSON());
     dir.resetMetrics();
