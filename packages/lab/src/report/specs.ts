@@ -1,0 +1,265 @@
+/**
+ * The report's charts as Vega-Lite specs (rendered by {@link renderSVG}): the eta map of an LR table (paper
+ * Figs 4, 5, 11, 12, 14), training curves of several runs (Figs 2, 3, 9, 10) and sweep heat maps (Figs 6, 7, 13).
+ * Every data mark carries a `description` (shown on hover in the HTML report) and a `name` the tests count.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import type { LRTableJSON } from 'layerwise-lr';
+import { blockOf, blockSpans } from './blocks.js';
+import { downsample } from './downsample.js';
+import type { RunData, SweepData } from './load.js';
+
+export const FONT = 'DejaVu Sans';
+const CONFIG = {
+  font: FONT,
+  background: 'white',
+  view: { stroke: '#ccc' },
+  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#eee' },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260 },
+  title: { fontSize: 14, anchor: 'start' as const },
+};
+const KIND_COLORS = { kernel: '#4c78a8', bias: '#f58518', scale: '#54a24b', shift: '#b279a2', embedding: '#e45756' };
+
+const fmt = (x: number | null | undefined, p = 4) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : Number(x.toPrecision(p)).toString());
+
+export type EtaView = 'all' | 'kernels';
+
+/** Rows of the eta map (network order), with their block. */
+export function etaRows(table: LRTableJSON, view: EtaView) {
+  const entries = view === 'all' ? table.entries : table.entries.filter((e) => e.kind === 'kernel');
+  return entries.map((e, i) => ({
+    i, name: e.name, shape: `[${e.shape.join(',')}]`, numel: e.numel, kind: e.kind, G: e.G, eta: e.eta, block: blockOf(e.name),
+    desc: `${e.name} ${`[${e.shape.join(',')}]`} numel ${e.numel} ${e.kind}; G ${fmt(e.G)}; eta ${fmt(e.eta)}${e.excluded ? ' (zero gradient, excluded)' : ''}`,
+  }));
+}
+
+/**
+ * The eta map: one bar per parameter tensor in network order, log-scale eta, coloured by kind, blocks shaded.
+ * `view: 'kernels'` keeps only conv/linear kernels (the paper's right-hand panels).
+ * @example const svg = await renderSVG(etaMapSpec(table, { view: 'all', title: 'resnet18 etas' }));
+ */
+export function etaMapSpec(table: LRTableJSON, opts: { view?: EtaView; title?: string; width?: number; height?: number } = {}): TopLevelSpec {
+  const view = opts.view ?? 'all';
+  const rows = etaRows(table, view);
+  const n = rows.length;
+  const etas = rows.map((r) => r.eta);
+  const lo = 10 ** Math.floor(Math.log10(Math.min(...etas, 1)) - 1e-9);
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(...etas, 1)) + 1e-9);
+  const spans = blockSpans(rows.map((r) => r.name));
+  const bands = spans.filter((s) => s.index % 2 === 0).map((s) => ({ x: s.start - 0.5, x2: s.end + 0.5, desc: `block ${s.block}` }));
+  const starts = spans.map((s) => ({ x: s.start - 0.5, desc: `block ${s.block}` }));
+  const width = opts.width ?? Math.max(360, Math.min(1400, n * 9));
+  const x = { field: 'x', type: 'quantitative' as const, scale: { domain: [-0.5, Math.max(n, 1) - 0.5], nice: false, zero: false }, axis: { title: view === 'all' ? 'parameter tensor (network order)' : 'conv/linear kernel (network order)', tickMinStep: 1, format: 'd' } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: opts.title ?? (view === 'all' ? 'assigned learning rate, all parameter tensors' : 'assigned learning rate, conv/linear kernels only'),
+    width, height: opts.height ?? 240,
+    config: CONFIG,
+    layer: [
+      { name: `blocks_${view}`, data: { values: bands }, mark: { type: 'rect', color: '#888', opacity: 0.1 }, encoding: { x, x2: { field: 'x2' }, description: { field: 'desc' } } },
+      { name: `block_starts_${view}`, data: { values: starts }, mark: { type: 'rule', color: '#999', strokeWidth: 0.6, strokeDash: [2, 2] }, encoding: { x, description: { field: 'desc' } } },
+      {
+        name: `eta_bars_${view}`,
+        data: { values: rows },
+        transform: [{ calculate: 'datum.i - 0.4', as: 'x' }, { calculate: 'datum.i + 0.4', as: 'x2' }],
+        mark: { type: 'rect' },
+        encoding: {
+          x, x2: { field: 'x2' },
+          y: { field: 'eta', type: 'quantitative', title: 'eta (log scale)', scale: { type: 'log', domain: [lo, hi], nice: false } },
+          y2: { datum: lo },
+          color: { field: 'kind', type: 'nominal', title: 'kind', scale: { domain: Object.keys(KIND_COLORS), range: Object.values(KIND_COLORS) } },
+          description: { field: 'desc' },
+          tooltip: [{ field: 'name' }, { field: 'shape' }, { field: 'numel' }, { field: 'kind' }, { field: 'G', format: '.4g' }, { field: 'eta', format: '.4g' }],
+        },
+      },
+      { name: `unit_${view}`, data: { values: [{ y: 1 }] }, mark: { type: 'rule', color: '#333', strokeDash: [4, 3], strokeWidth: 0.8 }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+    ],
+  } as TopLevelSpec;
+}
+
+/** Both eta views stacked (the paper's left and right panels), for `lwlr lr --plot`. */
+export function etaFigureSpec(table: LRTableJSON, title?: string): TopLevelSpec {
+  const strip = (s: TopLevelSpec) => { const { $schema, config, ...rest } = s as unknown as Record<string, unknown>; void $schema; void config; return rest; };
+  const all = etaMapSpec(table, { view: 'all', title: title ? `${title}: all parameter tensors` : undefined });
+  const kernels = etaMapSpec(table, { view: 'kernels', title: title ? `${title}: conv/linear kernels only` : undefined, width: (all as unknown as { width: number }).width });
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, vconcat: [strip(all), strip(kernels)], resolve: { scale: { color: 'shared' } } } as unknown as TopLevelSpec;
+}
+
+const logOk = (x: number) => Number.isFinite(x) && x > 0;
+
+/** Train loss by logged step, one line per run, downsampled by LTTB to `maxPoints` per run. */
+export function lossByStepSpec(runs: readonly RunData[], opts: { log?: boolean; maxPoints?: number } = {}): TopLevelSpec {
+  const rows: Array<{ run: string; step: number; loss: number; epoch: number }> = [];
+  for (const r of runs) {
+    const pts = r.train.filter((p) => (opts.log ? logOk(p.loss) : Number.isFinite(p.loss)));
+    for (const p of downsample(pts, opts.maxPoints ?? 2000, (q) => q.step, (q) => (opts.log ? Math.log(q.loss) : q.loss))) {
+      rows.push({ run: r.name, step: p.step, loss: p.loss, epoch: p.epoch });
+    }
+  }
+  return lineSpec(rows, 'step', 'loss', `train loss by step${opts.log ? ' (log scale)' : ''}`, 'step', 'train loss', opts.log, runs.map((r) => r.name));
+}
+
+/** Train (solid) and test (dashed) loss at the end of each epoch. */
+export function lossByEpochSpec(runs: readonly RunData[], opts: { log?: boolean } = {}): TopLevelSpec {
+  const rows: Array<Record<string, unknown>> = [];
+  const ok = opts.log ? logOk : Number.isFinite;
+  for (const r of runs) {
+    for (const e of r.evals) {
+      if (ok(e.trainLoss)) rows.push({ run: r.name, epoch: e.epoch, loss: e.trainLoss, split: 'train' });
+      if (ok(e.testLoss)) rows.push({ run: r.name, epoch: e.epoch, loss: e.testLoss, split: 'test' });
+      if (e.valLoss !== undefined && ok(e.valLoss)) rows.push({ run: r.name, epoch: e.epoch, loss: e.valLoss, split: 'val' });
+    }
+  }
+  return lineSpec(rows, 'epoch', 'loss', `loss by epoch${opts.log ? ' (log scale)' : ''}`, 'epoch', 'loss', opts.log, runs.map((r) => r.name), true);
+}
+
+/** Test (solid) and validation (dashed, when logged) top-1 accuracy by epoch. */
+export function accuracyByEpochSpec(runs: readonly RunData[]): TopLevelSpec {
+  const rows: Array<Record<string, unknown>> = [];
+  for (const r of runs) {
+    for (const e of r.evals) {
+      if (Number.isFinite(e.testAcc)) rows.push({ run: r.name, epoch: e.epoch, acc: e.testAcc, split: 'test' });
+      if (e.valAcc !== undefined && Number.isFinite(e.valAcc)) rows.push({ run: r.name, epoch: e.epoch, acc: e.valAcc, split: 'val' });
+    }
+  }
+  return lineSpec(rows, 'epoch', 'acc', 'top-1 accuracy by epoch', 'epoch', 'accuracy', false, runs.map((r) => r.name), true, '.1%');
+}
+
+const DASH: Record<string, number[]> = { train: [1, 0], test: [5, 3], val: [2, 2] };
+/** Dashes for the splits present, in train/test/val order (solid for the first). */
+function splitScale(rows: Array<Record<string, unknown>>) {
+  const present = new Set(rows.map((r) => r.split));
+  const domain = ['train', 'test', 'val'].filter((k) => present.has(k));
+  return { domain, range: domain.map((k, i) => (i === 0 ? [1, 0] : DASH[k])) };
+}
+
+function lineSpec(rows: Array<Record<string, unknown>>, xf: string, yf: string, title: string, xt: string, yt: string,
+  log: boolean | undefined, runNames: string[], bySplit = false, yFormat?: string): TopLevelSpec {
+  const desc = bySplit ? `datum.run + ' (' + datum.split + ')'` : 'datum.run';
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title, width: 640, height: 300, config: CONFIG,
+    data: { values: rows },
+    transform: [{ calculate: desc, as: 'series' }],
+    encoding: {
+      x: { field: xf, type: 'quantitative', title: xt, axis: xf === 'epoch' ? { tickMinStep: 1 } : {} },
+      y: { field: yf, type: 'quantitative', title: yt, scale: log ? { type: 'log' } : { zero: false }, axis: yFormat ? { format: yFormat } : {} },
+      color: { field: 'run', type: 'nominal', title: 'run', scale: { domain: runNames } },
+      description: { field: 'series' },
+    },
+    layer: [
+      {
+        name: 'curves',
+        mark: { type: 'line', strokeWidth: 1.4, clip: true },
+        encoding: bySplit
+          ? { strokeDash: { field: 'split', type: 'nominal', title: 'split', scale: splitScale(rows), legend: { symbolType: 'stroke', symbolStrokeColor: '#333', symbolSize: 400 } } }
+          : {},
+      },
+      ...(bySplit ? [{ name: 'curve_points', mark: { type: 'point', filled: true, size: 16, clip: true } }] : []),
+    ],
+  } as TopLevelSpec;
+}
+
+export type SweepMetric = 'finalTrainLoss' | 'finalTestAcc' | 'bestTestAcc';
+
+export interface HeatmapAxes { x: string; y: string; panel: string[] }
+
+const numeric = (vals: unknown[]) => vals.length > 0 && vals.every((v) => typeof v === 'number');
+
+/** The two numeric grid flags with the most values (or `x`/`y` as given); the other multi-valued flags make panels. */
+export function heatmapAxes(sweep: SweepData, x?: string, y?: string): HeatmapAxes {
+  const grid = sweep.results.grid;
+  const file = `${sweep.dir}/results.json`;
+  for (const [flag, f] of [[x, '--x'], [y, '--y']] as const) {
+    if (flag !== undefined && !(flag in grid)) throw new Error(`${f} ${flag}: not a grid flag of ${file} (grid: ${Object.keys(grid).join(', ')})`);
+  }
+  const cands = Object.keys(grid).filter((k) => numeric(grid[k]) && k !== x && k !== y).sort((a, b) => grid[b].length - grid[a].length);
+  const ax = x ?? cands.shift();
+  const ay = y ?? cands.find((k) => k !== ax);
+  if (!ax || !ay) throw new Error(`${file}: a heat map needs two numeric grid flags (grid: ${Object.keys(grid).join(', ') || 'empty'})`);
+  const panel = Object.keys(grid).filter((k) => k !== ax && k !== ay && grid[k].length > 1);
+  return { x: ax, y: ay, panel };
+}
+
+export interface HeatCell { panel: string; xv: number; yv: number; value: number | null; n: number; diverged: number; failed: number; desc: string }
+
+/** One cell per (panel, x, y): the mean of the metric over the finished trials there, and how many diverged. */
+export function heatmapCells(sweep: SweepData, metric: SweepMetric, axes: HeatmapAxes): HeatCell[] {
+  const cells = new Map<string, { panel: string; xv: number; yv: number; vals: number[]; n: number; diverged: number; failed: number }>();
+  const panelOf = (p: Record<string, unknown>) => axes.panel.map((k) => `${k}=${p[k]}`).join(', ') || 'all';
+  for (const t of sweep.results.trials) {
+    const xv = Number(t.params[axes.x]), yv = Number(t.params[axes.y]);
+    const panel = panelOf(t.params);
+    const key = `${panel}|${xv}|${yv}`;
+    const c = cells.get(key) ?? { panel, xv, yv, vals: [], n: 0, diverged: 0, failed: 0 };
+    c.n++;
+    const v = t[metric];
+    if (t.status === 'diverged') c.diverged++;
+    else if (t.status === 'failed') c.failed++;
+    else if (t.status === 'done' && typeof v === 'number' && Number.isFinite(v)) c.vals.push(v);
+    cells.set(key, c);
+  }
+  const pct = metric !== 'finalTrainLoss';
+  return [...cells.values()].map((c) => {
+    const value = c.vals.length ? c.vals.reduce((a, b) => a + b, 0) / c.vals.length : null;
+    const shown = value === null ? '-' : pct ? `${(100 * value).toFixed(2)}%` : fmt(value);
+    return {
+      panel: c.panel, xv: c.xv, yv: c.yv, value, n: c.n, diverged: c.diverged, failed: c.failed,
+      desc: `${c.panel}; ${axes.x}=${c.xv}, ${axes.y}=${c.yv}: ${metric} ${shown} (${c.vals.length}/${c.n} finished${c.diverged ? `, ${c.diverged} diverged` : ''}${c.failed ? `, ${c.failed} failed` : ''})`,
+    };
+  });
+}
+
+/**
+ * Sweep heat map: x and y the two swept numeric flags, colour the metric (mean over seeds), one panel per value of
+ * the remaining swept flags; cells where no trial finished are grey, with a cross when a trial diverged.
+ */
+export function heatmapSpec(sweep: SweepData, opts: { metric?: SweepMetric; x?: string; y?: string } = {}): TopLevelSpec {
+  const metric = opts.metric ?? 'finalTestAcc';
+  const axes = heatmapAxes(sweep, opts.x, opts.y);
+  const cells = heatmapCells(sweep, metric, axes).map((c) => ({
+    ...c, label: c.value === null ? (c.diverged ? '✕' : '') : metric === 'finalTrainLoss' ? fmt(c.value, 3) : (100 * c.value).toFixed(1),
+    marked: c.value === null,
+  }));
+  const loss = metric === 'finalTrainLoss';
+  const positive = cells.every((c) => c.value === null || c.value > 0);
+  const xs = [...new Set(cells.map((c) => c.xv))].sort((a, b) => a - b);
+  const ys = [...new Set(cells.map((c) => c.yv))].sort((a, b) => b - a);
+  const x = { field: 'xv', type: 'ordinal' as const, title: axes.x, scale: { domain: xs } };
+  const y = { field: 'yv', type: 'ordinal' as const, title: axes.y, scale: { domain: ys } };
+  const title = { finalTrainLoss: 'final train loss', finalTestAcc: 'final test accuracy (%)', bestTestAcc: 'best test accuracy (%)' }[metric];
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `${sweep.name}: ${title}`,
+    config: { ...CONFIG, view: { stroke: null } },
+    data: { values: cells },
+    facet: { column: { field: 'panel', type: 'nominal', title: axes.panel.join(', ') || null, header: { labelFontSize: 12 } } },
+    spec: {
+      width: Math.max(160, xs.length * 48), height: Math.max(120, ys.length * 32),
+      layer: [
+        {
+          name: 'cells',
+          mark: { type: 'rect', stroke: 'white', strokeWidth: 1 },
+          encoding: {
+            x, y,
+            color: {
+              condition: { test: 'datum.marked', value: '#bbb' },
+              field: 'value', type: 'quantitative', title,
+              scale: { scheme: 'viridis', reverse: loss, type: loss && positive ? 'log' : 'linear' },
+            },
+            description: { field: 'desc' },
+          },
+        },
+        {
+          name: 'labels',
+          mark: { type: 'text', fontSize: 10 },
+          encoding: {
+            x, y, text: { field: 'label' },
+            color: { condition: { test: 'datum.marked', value: '#b00' }, value: 'white' },
+          },
+        },
+      ],
+    },
+    resolve: { scale: { color: 'shared' } },
+  } as TopLevelSpec;
+}
