@@ -21,7 +21,8 @@ export class UsageError extends Error {
   }
 }
 
-function toCamel(name: string): string {
+/** `warmup-epochs` -> `warmupEpochs` (the key of a flag in {@link ParsedFlags}). */
+export function toCamel(name: string): string {
   return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
@@ -54,6 +55,30 @@ export function parseFlags(argv: readonly string[], specs: FlagSpecs): { flags: 
     flags[toCamel(name)] = convert(name, spec, value);
   }
   return { flags, positional };
+}
+
+/**
+ * Checks a flag value that came from somewhere other than the command line (a config file): booleans must be
+ * booleans, numbers numbers (or numeric strings), strings strings (numbers are taken as their text), choices
+ * as on the command line. `where` names the source in the one-line error.
+ *
+ * @example
+ * ```ts
+ * flagValue('lr', { type: 'number', help: '' }, 0.1, 'run.yaml'); // 0.1
+ * ```
+ */
+export function flagValue(name: string, spec: FlagSpec, value: unknown, where: string): string | number | boolean {
+  try {
+    if (spec.type === 'boolean') {
+      if (typeof value === 'boolean') return value;
+      if (value === 'true' || value === 'false') return value === 'true';
+      throw new UsageError(`--${name} must be true or false (got '${String(value)}')`);
+    }
+    if (typeof value === 'number' || typeof value === 'string') return convert(name, spec, String(value));
+    throw new UsageError(`--${name} must be a ${spec.type === 'string' ? 'string' : 'number'} (got ${JSON.stringify(value)})`);
+  } catch (e) {
+    throw new UsageError(`${where}: ${(e as Error).message}`);
+  }
 }
 
 function convert(name: string, spec: FlagSpec, value: string): string | number {

@@ -1,0 +1,39 @@
+/**
+ * The training loss: mean softmax cross-entropy with optional label smoothing (torch
+ * `CrossEntropyLoss(label_smoothing=eps)`: the target is `(1 - eps) * onehot(y) + eps / C`) and Mixup
+ * (`lambda * CE(y) + (1 - lambda) * CE(y2)`, which, CE being linear in the target, is CE against the mixed
+ * target; timm's `mixup_target` builds the same one).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { meanSoftmaxCrossEntropy } from 'layerwise-lr';
+
+/** What a batch brings to the loss: labels and, with Mixup, the second labels and the weight. */
+export interface LossTargets {
+  y: tf.Tensor1D;
+  mixup?: { y2: tf.Tensor1D; lambda: number };
+}
+
+/**
+ * Mean cross-entropy of `logits` [B, C] against the batch's labels, smoothed by `smoothing` (0: off).
+ * Without smoothing and Mixup it is the plain integer-label path.
+ *
+ * @example
+ * ```ts
+ * const loss = trainingLoss({ y }, logits, 0.1); // torch: CrossEntropyLoss(label_smoothing=0.1)(logits, y)
+ * ```
+ */
+export function trainingLoss(t: LossTargets, logits: tf.Tensor, smoothing = 0): tf.Scalar {
+  if (!(smoothing >= 0 && smoothing < 1)) throw new Error(`label smoothing must be in [0, 1), got ${smoothing}`);
+  if (smoothing === 0 && !t.mixup) return meanSoftmaxCrossEntropy(t.y, logits);
+  return tf.tidy(() => {
+    const C = logits.shape[logits.rank - 1]!;
+    const on = 1 - smoothing;
+    const off = smoothing / C;
+    const hot = (y: tf.Tensor1D, w: number) => tf.mul(tf.oneHot(tf.cast(y, 'int32') as tf.Tensor1D, C), w * on);
+    let target = t.mixup
+      ? tf.add(hot(t.y, t.mixup.lambda), hot(t.mixup.y2, 1 - t.mixup.lambda))
+      : hot(t.y, 1);
+    if (off > 0) target = tf.add(target, off);
+    return meanSoftmaxCrossEntropy(target, logits);
+  });
+}
