@@ -11,6 +11,12 @@ export interface MlpOptions {
   width?: number;
   /** Number of dense layers (default 2). */
   depth?: number;
+  /**
+   * Opt-in readout multiplier (muP's `MuReadout`, `mupOutputMultiplier`): a `readout_mult` rescaling of the
+   * last dense layer's input (so it scales the kernel's contribution, not the bias). Absent (default): no
+   * such layer, the paper's MLP.
+   */
+  outputMultiplier?: number;
 }
 
 export function mlp(opts: MlpOptions): tf.LayersModel {
@@ -20,6 +26,7 @@ export function mlp(opts: MlpOptions): tf.LayersModel {
   if (!Number.isInteger(width) || width < 1) throw new Error(`--width must be an integer >= 1, got ${width}`);
   const layers: tf.layers.Layer[] = [tf.layers.flatten({ inputShape: opts.inputShape, name: 'flatten' })];
   for (let i = 1; i < depth; i++) layers.push(tf.layers.dense({ units: width, activation: 'relu', name: `fc${i}` }));
+  if (opts.outputMultiplier !== undefined) layers.push(tf.layers.rescaling({ scale: opts.outputMultiplier, offset: 0, name: 'readout_mult' }));
   layers.push(tf.layers.dense({ units: opts.numClasses, name: `fc${depth}` }));
   return tf.sequential({ layers, name: 'mlp' });
 }

@@ -48,6 +48,8 @@ export interface VitOptions extends ImageModelOptions {
   pool?: 'token' | 'avg';
   /** LayerNorm eps (default 1e-6, as timm's ViT). */
   layerNormEps?: number;
+  /** Opt-in multiplier of the head's input (muP's `MuReadout`; the bias is not scaled); absent (default): none, as timm. */
+  outputMultiplier?: number;
 }
 
 /** The ViT presets: `vit-s16` (ViT-S/16) and `vit-tiny`, a CPU-sized model for 32x32 inputs. */
@@ -129,6 +131,7 @@ export function vit(opts: VitOptions): tf.LayersModel {
     x = ap(new TokenPool({ mode: 'avg', name: 'pool' }), x);
     x = ap(new LayerNorm({ name: 'fc_norm', epsilon: o.layerNormEps }), x);
   }
+  if (opts.outputMultiplier !== undefined) x = ap(tf.layers.rescaling({ scale: opts.outputMultiplier, offset: 0, name: 'readout_mult' }), x);
   const logits = ap(tf.layers.dense({
     units: opts.numClasses, name: 'head', kernelInitializer: truncNormal(0.02, seeds.next()), biasInitializer: 'zeros',
   }), x);
