@@ -1,12 +1,13 @@
 /**
  * Fashion-MNIST (or any MNIST-format IDX pair) from a directory: `train-images-idx3-ubyte[.gz]`,
  * `train-labels-idx1-ubyte[.gz]`, `t10k-images-idx3-ubyte[.gz]`, `t10k-labels-idx1-ubyte[.gz]`.
- * Pixels are scaled to [0, 1], then normalized with the dataset's mean and std.
+ * Pixels are scaled to [0, 1], then normalized with the dataset's mean and std; the raw pixels are kept for
+ * augmentation (`Split.pixels`).
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { readIdx } from './idx.js';
-import type { Dataset, Split } from './dataset.js';
+import { uint8Split, type Dataset, type Split } from './dataset.js';
 
 /** Where Debian's `dataset-fashion-mnist` package puts the files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
@@ -33,17 +34,13 @@ function loadSplit(dir: string, prefix: string, mean: number, std: number, limit
   }
   const count = limit === undefined ? n : Math.min(n, limit);
   const px = h * w;
-  const out = new Float32Array(count * px);
-  const a = 1 / (255 * std);
-  const b = -mean / std;
-  for (let i = 0; i < count * px; i++) out[i] = images.data[i] * a + b;
   const lab = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const v = labels.data[i];
     if (v > 9) throw new Error(`${labelsPath}: label ${v} at index ${i} is out of range 0..9`);
     lab[i] = v;
   }
-  return { split: { images: out, labels: lab, count }, h, w };
+  return { split: uint8Split(images.data.subarray(0, count * px), lab, { mean: [mean], std: [std] }, 1), h, w };
 }
 
 /** Options of {@link loadMnistFormat}. */
@@ -76,5 +73,8 @@ export function loadMnistFormat(opts: MnistFormatOptions = {}): Dataset {
   if (train.h !== test.h || train.w !== test.w) {
     throw new Error(`${dir}: train images are ${train.h}x${train.w} but test images ${test.h}x${test.w}`);
   }
-  return { name: opts.name ?? 'fashion-mnist', shape: [train.h, train.w, 1], numClasses: 10, train: train.split, test: test.split };
+  return {
+    name: opts.name ?? 'fashion-mnist', shape: [train.h, train.w, 1], numClasses: 10, train: train.split, test: test.split,
+    normalize: { mean: [mean], std: [std] }, crop: 'pad',
+  };
 }
