@@ -9,6 +9,7 @@ commands:
   train     train with uniform, layer-wise or depth-scheme learning rates
   compare   print the final epoch of runs side by side
   info      print a model's parameters (name, shape, numel, kind) and the total
+  sweep     run a grid of train trials in parallel processes (results.csv, results.json)
   report    HTML report of runs and sweeps: eta maps, curves, summary, heat maps (--png: PNG/SVG files)
 
 lwlr <command> --help shows the flags.`;
@@ -20,6 +21,7 @@ async function main(argv: string[]): Promise<number> {
     case 'train': return (await import('./train.js')).trainCommand(rest);
     case 'compare': return (await import('./compare.js')).compareCommand(rest);
     case 'info': return (await import('./info.js')).infoCommand(rest);
+    case 'sweep': return (await import('./sweep.js')).sweepCommand(rest);
     case 'report': return (await import('./report.js')).reportCommand(rest);
     case undefined: case '--help': case 'help':
       console.log(USAGE);
