@@ -12,6 +12,7 @@ const FLAGS: FlagSpecs = {
   steps: { type: 'int', default: 100, help: 'T: minibatches measured (no weight updates)' },
   shuffle: { type: 'boolean', default: true, help: 'shuffle the training set (--no-shuffle: file order)' },
   out: { type: 'string', help: 'write the LR table as JSON here' },
+  plot: { type: 'string', help: 'draw the eta map (all tensors and conv/linear kernels) to this .png or .svg file' },
   'save-init': { type: 'string', help: 'write the measurement-init weights as safetensors (tfjs layout)' },
   quiet: { type: 'boolean', default: false, help: 'print nothing but errors' },
 };
@@ -23,6 +24,7 @@ export async function lrCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if ((f.steps as number) < 1) throw new UsageError('--steps must be >= 1');
+  if (f.plot !== undefined && !/\.(png|svg)$/i.test(f.plot as string)) throw new UsageError(`--plot ${f.plot}: expected a file name ending in .png or .svg`);
   const backend = await selectBackend(f.backend as BackendChoice);
   const run = await setupRun({ ...setupOptionsFromFlags(f), shuffle: f.shuffle as boolean });
   try {
@@ -39,6 +41,8 @@ export async function lrCommand(argv: string[]): Promise<number> {
       if (zero.length) console.log(`zero-gradient parameters (eta = 1, left out of the normalization): ${zero.join(', ')}`);
     }
     if (f.out) writeFileSync(f.out as string, `${JSON.stringify(table.toJSON(), null, 2)}\n`);
+    // the plotting stack (vega, resvg) loads only when asked for
+    if (f.plot) await (await import('../report/plot.js')).plotEtaMap(table.toJSON(), f.plot as string, `${f.model} on ${run.dataset.name}, T=${f.steps}`);
     if (f.saveInit) {
       const tensors = Object.fromEntries(
         run.params.map((p) => [p.name, { shape: [...p.shape], data: p.variable.dataSync() as Float32Array }]),

@@ -43,12 +43,15 @@ export function etaMapSpec(table: LRTableJSON, opts: { view?: EtaView; title?: s
   const rows = etaRows(table, view);
   const n = rows.length;
   const etas = rows.map((r) => r.eta);
+  // decades around the etas; the floor strictly below the smallest so that no bar has zero height
   const lo = 10 ** Math.floor(Math.log10(Math.min(...etas, 1)) - 1e-9);
-  const hi = 10 ** Math.ceil(Math.log10(Math.max(...etas, 1)) + 1e-9);
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(...etas, 1)) - 1e-9);
   const spans = blockSpans(rows.map((r) => r.name));
   const bands = spans.filter((s) => s.index % 2 === 0).map((s) => ({ x: s.start - 0.5, x2: s.end + 0.5, desc: `block ${s.block}` }));
   const starts = spans.map((s) => ({ x: s.start - 0.5, desc: `block ${s.block}` }));
-  const width = opts.width ?? Math.max(360, Math.min(1400, n * 9));
+  const width = opts.width ?? Math.max(360, Math.min(1400, n * 12));
+  // block names along the top, cut to the block's width (none when there are too many blocks to read)
+  const labels = spans.length <= 40 ? spans.map((s) => ({ mid: (s.start + s.end) / 2, block: s.block, limit: Math.max(0, ((s.end - s.start + 1) * width) / Math.max(n, 1) - 2) })) : [];
   const x = { field: 'x', type: 'quantitative' as const, scale: { domain: [-0.5, Math.max(n, 1) - 0.5], nice: false, zero: false }, axis: { title: view === 'all' ? 'parameter tensor (network order)' : 'conv/linear kernel (network order)', tickMinStep: 1, format: 'd' } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -71,6 +74,12 @@ export function etaMapSpec(table: LRTableJSON, opts: { view?: EtaView; title?: s
           description: { field: 'desc' },
           tooltip: [{ field: 'name' }, { field: 'shape' }, { field: 'numel' }, { field: 'kind' }, { field: 'G', format: '.4g' }, { field: 'eta', format: '.4g' }],
         },
+      },
+      {
+        name: `block_labels_${view}`,
+        data: { values: labels },
+        mark: { type: 'text', fontSize: 9, color: '#555', baseline: 'top', dy: 3, limit: { expr: 'datum.limit' } },
+        encoding: { x: { ...x, field: 'mid' }, y: { datum: hi }, text: { field: 'block' } },
       },
       { name: `unit_${view}`, data: { values: [{ y: 1 }] }, mark: { type: 'rule', color: '#333', strokeDash: [4, 3], strokeWidth: 0.8 }, encoding: { y: { field: 'y', type: 'quantitative' } } },
     ],
@@ -166,18 +175,24 @@ export interface HeatmapAxes { x: string; y: string; panel: string[] }
 
 const numeric = (vals: unknown[]) => vals.length > 0 && vals.every((v) => typeof v === 'number');
 
-/** The two numeric grid flags with the most values (or `x`/`y` as given); the other multi-valued flags make panels. */
+/** Grid flags that repeat a trial rather than change it: averaged over, never an axis or a panel. */
+const REPLICATES = new Set(['seed']);
+
+/**
+ * The two numeric grid flags with the most values (or `x`/`y` as given); the other multi-valued flags make panels
+ * (`seed` is averaged over).
+ */
 export function heatmapAxes(sweep: SweepData, x?: string, y?: string): HeatmapAxes {
   const grid = sweep.results.grid;
   const file = `${sweep.dir}/results.json`;
   for (const [flag, f] of [[x, '--x'], [y, '--y']] as const) {
     if (flag !== undefined && !(flag in grid)) throw new Error(`${f} ${flag}: not a grid flag of ${file} (grid: ${Object.keys(grid).join(', ')})`);
   }
-  const cands = Object.keys(grid).filter((k) => numeric(grid[k]) && k !== x && k !== y).sort((a, b) => grid[b].length - grid[a].length);
+  const cands = Object.keys(grid).filter((k) => numeric(grid[k]) && k !== x && k !== y && !REPLICATES.has(k)).sort((a, b) => grid[b].length - grid[a].length);
   const ax = x ?? cands.shift();
   const ay = y ?? cands.find((k) => k !== ax);
   if (!ax || !ay) throw new Error(`${file}: a heat map needs two numeric grid flags (grid: ${Object.keys(grid).join(', ') || 'empty'})`);
-  const panel = Object.keys(grid).filter((k) => k !== ax && k !== ay && grid[k].length > 1);
+  const panel = Object.keys(grid).filter((k) => k !== ax && k !== ay && grid[k].length > 1 && !REPLICATES.has(k));
   return { x: ax, y: ay, panel };
 }
 
@@ -239,16 +254,20 @@ export function heatmapSpec(sweep: SweepData, opts: { metric?: SweepMetric; x?: 
       layer: [
         {
           name: 'cells',
+          transform: [{ filter: '!datum.marked' }],
           mark: { type: 'rect', stroke: 'white', strokeWidth: 1 },
           encoding: {
             x, y,
-            color: {
-              condition: { test: 'datum.marked', value: '#bbb' },
-              field: 'value', type: 'quantitative', title,
-              scale: { scheme: 'viridis', reverse: loss, type: loss && positive ? 'log' : 'linear' },
-            },
+            color: { field: 'value', type: 'quantitative', title, scale: { scheme: 'viridis', reverse: loss, type: loss && positive ? 'log' : 'linear' } },
             description: { field: 'desc' },
           },
+        },
+        {
+          // no finished trial here: grey (with a cross in the label layer when one diverged)
+          name: 'cells_missing',
+          transform: [{ filter: 'datum.marked' }],
+          mark: { type: 'rect', stroke: 'white', strokeWidth: 1, color: '#bbb' },
+          encoding: { x, y, description: { field: 'desc' } },
         },
         {
           name: 'labels',
