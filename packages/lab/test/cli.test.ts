@@ -112,7 +112,8 @@ test('lwlr train: Ctrl-C finishes the step, keeps the metrics and exits 130', as
   clearTimeout(guard);
   assert.equal(code, 130, out);
   assert.match(out, /interrupted: finishing the step/);
-  assert.match(out, /stopped after \d+ complete epoch\(s\); metrics in /);
+  assert.match(out, /stopped after \d+ complete epoch\(s\); checkpoint and metrics in /);
+  assert.ok(existsSync(path.join(dir, 'checkpoint', 'state.json')), 'a mid-epoch checkpoint');
   const lines = readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(lines.length < 4 * 1000, 'stopped long before the end');
   assert.equal(lines.at(-1).type, 'train');
