@@ -1,0 +1,155 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { loadSweepConfig, sweepConfigFrom } from '../src/sweep/config.js';
+import { expandTrials, withRepeat } from '../src/sweep/trials.js';
+import { groupTrials, meanStd, readRunMetrics, type SweepResults, type TrialResult } from '../src/sweep/results.js';
+import { LWLR_BIN, SweepRun, checkTrialFlags } from '../src/sweep/runner.js';
+
+const tmp = () => mkdtempSync(path.join(tmpdir(), 'lwlr-sweep-'));
+const quiet = () => {};
+const BASE = { model: 'mlp', data: 'synthetic', limit: 128, width: 8, epochs: 1, 'batch-size': 64, 'warmup-epochs': 0, 'lr-scheme': 'uniform', backend: 'cpu' };
+
+test('sweep config: fixed flags, grid, one-line errors naming the file', () => {
+  const c = sweepConfigFrom({ ...BASE, grid: { lr: [0.1, 1], 'wd-exclude': [true, false] } }, 's.yaml');
+  assert.equal(c.fixed.model, 'mlp');
+  assert.deepEqual(c.grid, { lr: [0.1, 1], 'wd-exclude': [true, false] });
+  const bad: Array<[unknown, RegExp]> = [
+    [{ model: 'mlp' }, /s.yaml: 'grid' must map flags to lists/],
+    [{ grid: { lr: [] } }, /s.yaml: grid.lr must be a non-empty list/],
+    [{ grid: { lr: 0.1 } }, /grid.lr must be a non-empty list/],
+    [{ lr: 1, grid: { lr: [1, 2] } }, /'lr' is both fixed and in the grid/],
+    [{ out: 'x', grid: { lr: [1] } }, /'out' is set by lwlr sweep/],
+    [{ '--lr': 1, grid: { a: [1] } }, /'--lr' is not an lwlr train flag name/],
+    [{ grid: { lr: [{ a: 1 }] } }, /grid.lr' must be a string, a finite number or a boolean/],
+    [{ grid: { lr: [1, 1] } }, /grid.lr lists a value twice/],
+  ];
+  for (const [raw, re] of bad) assert.throws(() => sweepConfigFrom(raw, 's.yaml'), re);
+  const dir = tmp();
+  writeFileSync(path.join(dir, 'a.json'), JSON.stringify({ epochs: 2, grid: { lr: [0.5] } }));
+  writeFileSync(path.join(dir, 'b.yaml'), 'epochs: 2\ngrid:\n  lr: [0.5]\n');
+  assert.deepEqual(loadSweepConfig(path.join(dir, 'a.json')), loadSweepConfig(path.join(dir, 'b.yaml')));
+  writeFileSync(path.join(dir, 'c.yaml'), 'grid: [\n');
+  assert.throws(() => loadSweepConfig(path.join(dir, 'c.yaml')), /c.yaml: not valid YAML/);
+  assert.throws(() => loadSweepConfig(path.join(dir, 'none.yaml')), /--config .*none.yaml: no such file/);
+});
+
+test('sweep trials: cross product (last key fastest), readable ids, booleans as --flag/--no-flag, --repeat seeds', () => {
+  const c = sweepConfigFrom({ epochs: 1, seed: 10, grid: { lr: [0.1, 1], 'lars-clip': [true, false] } }, 's');
+  const t = expandTrials(c);
+  assert.deepEqual(t.map((x) => x.id), ['lr-0.1_lars-clip-true', 'lr-0.1_lars-clip-false', 'lr-1_lars-clip-true', 'lr-1_lars-clip-false']);
+  assert.deepEqual(t[1]!.argv, ['--epochs', '1', '--seed', '10', '--lr', '0.1', '--no-lars-clip']);
+  const r = withRepeat(c, 3);
+  assert.deepEqual(r.grid.seed, [10, 11, 12]);
+  assert.equal(r.fixed.seed, undefined);
+  assert.equal(expandTrials(r).length, 12);
+  assert.deepEqual(withRepeat(sweepConfigFrom({ grid: { lr: [1] } }, 's'), 2).grid.seed, [0, 1]);
+  assert.throws(() => withRepeat(sweepConfigFrom({ grid: { seed: [1, 2] } }, 's'), 2), /grid already sweeps seed/);
+  assert.deepEqual(expandTrials(sweepConfigFrom({ grid: { model: ['a b', 'a-b'] } }, 's')).map((x) => x.id), ['model-a-b', 'model-a-b_1']);
+});
+
+test('sweep aggregation: mean and sample std over done trials; diverged counted, not averaged', () => {
+  assert.deepEqual(meanStd([1, 3, null]), { mean: 2, std: Math.SQRT2 });
+  assert.deepEqual(meanStd([null]), { mean: null, std: null });
+  const mk = (seed: number, status: TrialResult['status'], acc: number | null): TrialResult => ({
+    id: `s${seed}`, dir: `trials/s${seed}`, params: { lr: 0.1, seed }, status, finalTrainLoss: acc, finalTestLoss: acc,
+    finalTestAcc: acc, bestTestAcc: acc, epochs: 1, wallSeconds: 1, error: null,
+  });
+  const g = groupTrials([mk(0, 'done', 0.5), mk(1, 'done', 0.7), mk(2, 'diverged', null)]);
+  assert.equal(g.length, 1);
+  assert.deepEqual(g[0]!.params, { lr: 0.1 });
+  assert.equal(g[0]!.n, 3);
+  assert.equal(g[0]!.diverged, 1);
+  assert.ok(Math.abs(g[0]!.finalTestAcc.mean! - 0.6) < 1e-12);
+  assert.ok(Math.abs(g[0]!.finalTestAcc.std! - Math.sqrt(0.02)) < 1e-12);
+});
+
+test('lwlr sweep: 2x2 grid on synthetic data with 2 workers; a diverging trial is recorded and the others finish; re-run skips; --repeat aggregates', async () => {
+  const out = tmp();
+  const config = sweepConfigFrom({ ...BASE, limit: 256, grid: { lr: [0.05, 1e12], optimizer: ['sgd', 'adamw'] } }, 's.yaml');
+  checkTrialFlags(config);
+  const r1 = await new SweepRun({ config, out, workers: 2, log: quiet }).run();
+  const byId = Object.fromEntries(r1.trials.map((t) => [t.id, t]));
+  for (const id of ['lr-0.05_optimizer-sgd', 'lr-0.05_optimizer-adamw']) {
+    const t = byId[id]!;
+    assert.equal(t.status, 'done', `${id}: ${t.error}`);
+    assert.equal(t.epochs, 1);
+    assert.ok(typeof t.finalTrainLoss === 'number' && typeof t.finalTestAcc === 'number' && typeof t.bestTestAcc === 'number');
+    assert.equal(t.dir, path.join('trials', id));
+  }
+  for (const id of ['lr-1000000000000_optimizer-sgd', 'lr-1000000000000_optimizer-adamw']) {
+    assert.equal(byId[id]!.status, 'diverged');
+    assert.match(byId[id]!.error!, /training diverged/);
+    assert.equal(byId[id]!.finalTrainLoss, null);
+  }
+  // results.json: the schema the report reads
+  const json = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as SweepResults;
+  assert.equal(json.format, 'lwlr-sweep@1');
+  assert.deepEqual(json.config, { ...BASE, limit: 256 });
+  assert.deepEqual(json.grid, { lr: [0.05, 1e12], optimizer: ['sgd', 'adamw'] });
+  assert.deepEqual(Object.keys(json.trials[0]!).sort(), ['bestTestAcc', 'dir', 'epochs', 'error', 'finalTestAcc', 'finalTestLoss', 'finalTrainLoss', 'id', 'params', 'status', 'wallSeconds']);
+  assert.equal(json.groups.length, 4);
+  assert.equal(json.groups.find((g) => g.params.lr === 1e12 && g.params.optimizer === 'sgd')!.diverged, 1);
+  const csv = readFileSync(path.join(out, 'results.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv[0], 'id,status,lr,optimizer,finalTrainLoss,finalTestLoss,finalTestAcc,bestTestAcc,epochs,wallSeconds,error');
+  assert.equal(csv.length, 5);
+  assert.deepEqual(readRunMetrics(path.join(out, 'trials', 'lr-0.05_optimizer-sgd')).finalTestAcc, byId['lr-0.05_optimizer-sgd']!.finalTestAcc);
+
+  // re-run: every trial is marked finished, nothing runs (the metrics files are untouched)
+  const metrics = path.join(out, 'trials', 'lr-0.05_optimizer-sgd', 'metrics.jsonl');
+  const mtime = statSync(metrics).mtimeMs;
+  const lines: string[] = [];
+  const r2 = await new SweepRun({ config, out, workers: 2, log: (l) => lines.push(l) }).run();
+  assert.match(lines[0]!, /4 trials, 4 already finished, 0 to run/);
+  assert.equal(statSync(metrics).mtimeMs, mtime);
+  assert.deepEqual(r2.trials.map((t) => t.status), r1.trials.map((t) => t.status));
+  // a different sweep in the same directory is refused
+  await assert.rejects(new SweepRun({ config: withRepeat(config, 2), out, workers: 2, log: quiet }).run(), /holds another sweep/);
+
+  // --repeat 2 over a 1x2 grid: groups over seeds
+  const out2 = tmp();
+  const rep = withRepeat(sweepConfigFrom({ ...BASE, grid: { optimizer: ['sgd', 'adamw'] } }, 's.yaml'), 2);
+  const r3 = await new SweepRun({ config: rep, out: out2, workers: 2, log: quiet }).run();
+  assert.deepEqual(r3.trials.map((t) => t.id), ['optimizer-sgd_seed-0', 'optimizer-sgd_seed-1', 'optimizer-adamw_seed-0', 'optimizer-adamw_seed-1']);
+  assert.ok(r3.trials.every((t) => t.status === 'done'), r3.trials.map((t) => t.error).join('; '));
+  assert.equal(r3.groups.length, 2);
+  const g = r3.groups[0]!;
+  assert.deepEqual(g.params, { optimizer: 'sgd' });
+  assert.equal(g.n, 2);
+  const accs = r3.trials.slice(0, 2).map((t) => t.finalTestAcc!);
+  assert.ok(Math.abs(g.finalTestAcc.mean! - (accs[0]! + accs[1]!) / 2) < 1e-12);
+  assert.ok(Math.abs(g.finalTestAcc.std! - Math.abs(accs[0]! - accs[1]!) / Math.SQRT2) < 1e-12);
+});
+
+test('lwlr sweep: stop() (Ctrl-C) interrupts the running trials, leaves them pending and unmarked', async () => {
+  const out = tmp();
+  const config = sweepConfigFrom({ ...BASE, limit: 512, epochs: 200, 'batch-size': 8, grid: { lr: [0.01, 0.02, 0.03] } }, 's.yaml');
+  const run = new SweepRun({ config, out, workers: 2, log: quiet });
+  const pending = run.run();
+  setTimeout(() => run.stop(), 3000);
+  const r = await pending;
+  assert.ok(r.trials.every((t) => t.status === 'pending'), r.trials.map((t) => `${t.status} ${t.error}`).join('; '));
+  assert.equal(r.trials.filter((t) => t.error === 'interrupted').length, 2, 'the two running trials were interrupted; the third never started');
+  assert.ok(!existsSync(path.join(out, 'trials', r.trials[0]!.id, 'result.json')));
+});
+
+test('lwlr sweep CLI: usage errors are one line, exit 2; --dry-run lists the trials', () => {
+  const dir = tmp();
+  const file = path.join(dir, 's.yaml');
+  writeFileSync(file, 'epochs: 1\ngrid:\n  lr: [0.1]\n  optimizer: [sgd, adamx]\n');
+  const run = (...args: string[]) => spawnSync(process.execPath, [LWLR_BIN, 'sweep', ...args], { encoding: 'utf8' });
+  const bad = run('--config', file, '--out', path.join(dir, 'o'));
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^lwlr: error: sweep flags \(.*--optimizer adamx\): --optimizer must be one of .*\n$/);
+  const missing = run('--out', dir);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /--config SWEEP_FILE is required/);
+  const dry = run('--config', file, '--out', path.join(dir, 'o'), '--dry-run', '--repeat', '2');
+  assert.equal(dry.status, 0, dry.stderr);
+  assert.match(dry.stdout, /pending +lr-0.1_optimizer-sgd_seed-1: lwlr train --epochs 1 --lr 0.1 --optimizer sgd --seed 1 --out .* --quiet/);
+  assert.match(dry.stdout, /4 trials, 0 finished, 4 to run/);
+  assert.ok(!existsSync(path.join(dir, 'o')));
+});
