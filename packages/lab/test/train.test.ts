@@ -95,3 +95,52 @@ test('training loop: shouldStop ends the run after the current step and logs tha
   opt.dispose();
   run.dispose();
 });
+
+test('training loop: the eval record has valLoss/valAcc when the run has a validation split', async () => {
+  await tf.setBackend('cpu');
+  const run = await setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 8, batchSize: 64, seed: 8 });
+  initForTraining(run, 'fan-out', 8);
+  // the test split doubles as a validation split here: the two evaluations must agree
+  const withVal = { ...run, val: run.test };
+  const opt = makeOptimizer(run.params, schemeTable(run.params, 'uniform'), sgd, run.train.batchesPerEpoch);
+  const dir = new RunDir(mkdtempSync(path.join(tmpdir(), 'lwlr-train-')));
+  const res = await trainLoop(withVal, opt, { epochs: 1, logEvery: 100 }, dir);
+  assert.equal(res[0].valLoss, res[0].testLoss);
+  assert.equal(res[0].valAcc, res[0].testAcc);
+  const ev = readFileSync(dir.file('metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.type === 'eval');
+  assert.deepEqual(Object.keys(ev), ['type', 'epoch', 'step', 'trainLoss', 'testLoss', 'testAcc', 'testTop5', 'valLoss', 'valAcc', 'time']);
+  opt.dispose();
+  run.dispose();
+});
+
+test('training loop: Mixup batches train with lambda*CE(y) + (1-lambda)*CE(y2), also split into micro-batches', async () => {
+  await tf.setBackend('cpu');
+  const train = async (k: number, lambda: number | undefined) => {
+    const run = await setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 8, batchSize: 64, seed: 9 });
+    initForTraining(run, 'fan-out', 9);
+    const src = run.train;
+    // a mixup source: the second labels are the batch's labels reversed (the images are left as they are)
+    const mixed = Object.create(src) as typeof src;
+    mixed.epoch = function* (e: number, from = 0) {
+      for (const b of src.epoch(e, from)) yield lambda === undefined ? b : { ...b, mixup: { y2: tf.reverse(b.y) as tf.Tensor1D, lambda } };
+    };
+    const opt = makeOptimizer(run.params, schemeTable(run.params, 'uniform'), sgd, run.train.batchesPerEpoch);
+    const before = tf.memory().numTensors;
+    const res = await trainLoop({ ...run, train: mixed }, opt, { epochs: 1, logEvery: 100, accumSteps: k }, new RunDir(mkdtempSync(path.join(tmpdir(), 'lwlr-train-'))));
+    const grew = tf.memory().numTensors - before;
+    const w = Array.from(run.params[0].variable.dataSync());
+    opt.dispose();
+    run.dispose();
+    return { loss: res[0].trainLoss, w, grew };
+  };
+  const plain = await train(1, undefined);
+  const lambda1 = await train(1, 1);
+  assert.equal(lambda1.loss, plain.loss, 'lambda 1 is the plain loss');
+  const m1 = await train(1, 0.6);
+  const m2 = await train(2, 0.6);
+  assert.notEqual(m1.loss, plain.loss);
+  assert.ok(Math.abs(m1.loss - m2.loss) < 1e-5, `${m1.loss} vs ${m2.loss}`);
+  assert.ok(m1.w.every((v, i) => Math.abs(v - m2.w[i]) < 1e-6));
+  assert.equal(m1.grew, plain.grew, 'y2 is disposed with its batch (only the optimizer state remains)');
+  assert.equal(m2.grew, plain.grew, 'and with its micro-batches');
+});
