@@ -6,7 +6,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ReportInput, RunData, SweepData } from './load.js';
 import { renderSVG } from './render.js';
 import {
-  accuracyByEpochSpec, etaMapSpec, heatmapSpec, lossByEpochSpec, lossByStepSpec, type SweepMetric,
+  accuracyByEpochSpec, etaMapSpec, heatmapAxes, heatmapSpec, lossByEpochSpec, lossByStepSpec, type SweepMetric,
 } from './specs.js';
 import { configDiff, summarize } from './summary.js';
 
@@ -72,15 +72,14 @@ export async function renderCharts(inputs: readonly ReportInput[], opts: ReportO
   }
   for (const s of sweeps) {
     const metrics: SweepMetric[] = opts.metric ? [opts.metric] : ['finalTestAcc', 'finalTrainLoss'];
-    for (const m of metrics) {
-      try {
-        await add(`sweep-${slug(s.name)}-${m}`, 'sweep', heatmapSpec(s, { metric: m, x: opts.x, y: opts.y }), undefined, s.name);
-      } catch (e) {
-        if ((e as Error).message.startsWith('--')) throw e; // a bad --x/--y is the user's error
-        notes.push(`${s.name}: no heat map (${(e as Error).message})`);
-        break;
-      }
+    try {
+      heatmapAxes(s, opts.x, opts.y);
+    } catch (e) {
+      if ((e as Error).message.startsWith('--')) throw e; // a bad --x/--y is the user's error
+      notes.push(`${s.name}: no heat map (${(e as Error).message})`);
+      continue;
     }
+    for (const m of metrics) await add(`sweep-${slug(s.name)}-${m}`, 'sweep', heatmapSpec(s, { metric: m, x: opts.x, y: opts.y }), undefined, s.name);
   }
   return { charts, notes };
 }
@@ -91,7 +90,7 @@ h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:
 table{border-collapse:collapse;font-size:13px;margin:8px 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f4f4f4}
 figure.chart{margin:12px 0;overflow-x:auto}figure.chart[hidden]{display:none}
-.controls{font-size:13px;margin:8px 0}.note{color:#a33;font-size:13px}
+.controls{font-size:13px;margin:8px 0}g[class*="labels_marks"]{pointer-events:none}.note{color:#a33;font-size:13px}
 #tip{position:fixed;pointer-events:none;background:rgba(20,20,20,.88);color:#fff;font-size:12px;padding:4px 7px;border-radius:3px;display:none;max-width:520px;z-index:9}
 `;
 

@@ -232,23 +232,32 @@ export function heatmapCells(sweep: SweepData, metric: SweepMetric, axes: Heatma
 export function heatmapSpec(sweep: SweepData, opts: { metric?: SweepMetric; x?: string; y?: string } = {}): TopLevelSpec {
   const metric = opts.metric ?? 'finalTestAcc';
   const axes = heatmapAxes(sweep, opts.x, opts.y);
-  const cells = heatmapCells(sweep, metric, axes).map((c) => ({
-    ...c, label: c.value === null ? (c.diverged ? '✕' : '') : metric === 'finalTrainLoss' ? fmt(c.value, 3) : (100 * c.value).toFixed(1),
-    marked: c.value === null,
-  }));
+  const raw = heatmapCells(sweep, metric, axes);
   const loss = metric === 'finalTrainLoss';
-  const positive = cells.every((c) => c.value === null || c.value > 0);
+  const positive = raw.every((c) => c.value === null || c.value > 0);
+  // where the cell is bright (the top of viridis), its label is black
+  const t = (v: number) => (loss && positive ? Math.log(v) : v);
+  const vals = raw.flatMap((c) => (c.value === null ? [] : [t(c.value)]));
+  const [vmin, vmax] = [Math.min(...vals), Math.max(...vals)];
+  const bright = (v: number) => { const u = vmax > vmin ? (t(v) - vmin) / (vmax - vmin) : 0.5; return (loss ? 1 - u : u) > 0.6; };
+  const cells = raw.map((c) => ({
+    ...c,
+    // a cross: every trial there diverged; '✕n' after a value: n of its trials diverged (the value is the others')
+    label: c.value === null ? (c.diverged ? '✕' : '') : `${loss ? fmt(c.value, 3) : (100 * c.value).toFixed(1)}${c.diverged ? ` ✕${c.diverged}` : ''}`,
+    marked: c.value === null,
+    ink: c.value === null ? '#b00' : bright(c.value) ? 'black' : 'white',
+  }));
   const xs = [...new Set(cells.map((c) => c.xv))].sort((a, b) => a - b);
   const ys = [...new Set(cells.map((c) => c.yv))].sort((a, b) => b - a);
-  const x = { field: 'xv', type: 'ordinal' as const, title: axes.x, scale: { domain: xs } };
+  const x = { field: 'xv', type: 'ordinal' as const, title: axes.x, scale: { domain: xs }, axis: { labelAngle: 0 } };
   const y = { field: 'yv', type: 'ordinal' as const, title: axes.y, scale: { domain: ys } };
-  const title = { finalTrainLoss: 'final train loss', finalTestAcc: 'final test accuracy (%)', bestTestAcc: 'best test accuracy (%)' }[metric];
+  const title = { finalTrainLoss: 'final train loss', finalTestAcc: 'final test accuracy', bestTestAcc: 'best test accuracy' }[metric];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `${sweep.name}: ${title}`,
     config: { ...CONFIG, view: { stroke: null } },
     data: { values: cells },
-    facet: { column: { field: 'panel', type: 'nominal', title: axes.panel.join(', ') || null, header: { labelFontSize: 12 } } },
+    facet: { column: { field: 'panel', type: 'nominal', title: null, header: { labelFontSize: 12 } } },
     spec: {
       width: Math.max(160, xs.length * 48), height: Math.max(120, ys.length * 32),
       layer: [
@@ -258,7 +267,7 @@ export function heatmapSpec(sweep: SweepData, opts: { metric?: SweepMetric; x?: 
           mark: { type: 'rect', stroke: 'white', strokeWidth: 1 },
           encoding: {
             x, y,
-            color: { field: 'value', type: 'quantitative', title, scale: { scheme: 'viridis', reverse: loss, type: loss && positive ? 'log' : 'linear' } },
+            color: { field: 'value', type: 'quantitative', title: loss ? 'train loss' : 'accuracy', legend: loss ? {} : { format: '.0%' }, scale: { scheme: 'viridis', reverse: loss, type: loss && positive ? 'log' : 'linear' } },
             description: { field: 'desc' },
           },
         },
@@ -273,8 +282,8 @@ export function heatmapSpec(sweep: SweepData, opts: { metric?: SweepMetric; x?: 
           name: 'labels',
           mark: { type: 'text', fontSize: 10 },
           encoding: {
-            x, y, text: { field: 'label' },
-            color: { condition: { test: 'datum.marked', value: '#b00' }, value: 'white' },
+            x, y, text: { field: 'label' }, description: { field: 'desc' },
+            color: { condition: [{ test: "datum.ink === 'black'", value: 'black' }, { test: 'datum.marked', value: '#b00' }], value: 'white' },
           },
         },
       ],
