@@ -11,6 +11,9 @@ need=()
 command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
 command -v python3 >/dev/null || need+=(python3)
+# the report's browser test (playwright-core drives Debian's Chromium) and the PNG charts' fonts
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
 # `make bench` also wants the PyTorch reference (Debian's, under /usr/bin/python3) on OpenBLAS.
 if [ "${1:-}" = "--bench" ]; then
   /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null || need+=(python3-torch python3-torchvision)
