@@ -99,7 +99,8 @@ export function helpText(command: string, summary: string, specs: FlagSpecs): st
   for (const [name, s] of Object.entries(specs)) {
     const arg = s.type === 'boolean' ? '' : s.choices ? ` ${s.choices.join('|')}` : ` <${s.type}>`;
     const dflt = s.default !== undefined ? ` (default ${s.default})` : '';
-    lines.push(`  --${name}${arg}`.padEnd(44) + s.help + dflt);
+    const head = `  --${name}${arg}`;
+    lines.push(`${head.length < 42 ? head.padEnd(44) : `${head}  `}${s.help}${dflt}`);
   }
   return lines.join('\n');
 }
