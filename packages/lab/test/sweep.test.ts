@@ -24,7 +24,8 @@ test('sweep config: fixed flags, grid, one-line errors naming the file', () => {
     [{ lr: 1, grid: { lr: [1, 2] } }, /'lr' is both fixed and in the grid/],
     [{ out: 'x', grid: { lr: [1] } }, /'out' is set by lwlr sweep/],
     [{ '--lr': 1, grid: { a: [1] } }, /'--lr' is not an lwlr train flag name/],
-    [{ grid: { lr: [{ a: 1 }] } }, /grid.lr' must be a string, a finite number or a boolean/],
+    [{ grid: { lr: [[1]] } }, /grid.lr' must be a string, a finite number or a boolean/],
+    [{ grid: { lr: [{ a: 1 }] } }, /grid.lr\[0\] needs a 'name'/],
     [{ grid: { lr: [1, 1] } }, /grid.lr lists a value twice/],
   ];
   for (const [raw, re] of bad) assert.throws(() => sweepConfigFrom(raw, 's.yaml'), re);
@@ -49,6 +50,23 @@ test('sweep trials: cross product (last key fastest), readable ids, booleans as 
   assert.deepEqual(withRepeat(sweepConfigFrom({ grid: { lr: [1] } }, 's'), 2).grid.seed, [0, 1]);
   assert.throws(() => withRepeat(sweepConfigFrom({ grid: { seed: [1, 2] } }, 's'), 2), /grid already sweeps seed/);
   assert.deepEqual(expandTrials(sweepConfigFrom({ grid: { model: ['a b', 'a-b'] } }, 's')).map((x) => x.id), ['model-a-b', 'model-a-b_1']);
+});
+
+test('sweep variants: a grid key of mappings is a named axis of flags that go together', () => {
+  const c = sweepConfigFrom({ epochs: 1, grid: {
+    scheme: [{ name: 'sgd', optimizer: 'sgd', 'lr-scheme': 'uniform' }, { name: 'mup', optimizer: 'mup-sgd', init: 'fan-in', 'mup-base-width': 64 }],
+    lr: [0.1],
+  } }, 's');
+  assert.deepEqual(c.grid, { scheme: ['sgd', 'mup'], lr: [0.1] });
+  const t = expandTrials(c);
+  assert.deepEqual(t.map((x) => x.id), ['scheme-sgd_lr-0.1', 'scheme-mup_lr-0.1']);
+  assert.deepEqual(t[1]!.params, { scheme: 'mup', lr: 0.1 });
+  assert.deepEqual(t[1]!.argv, ['--epochs', '1', '--optimizer', 'mup-sgd', '--init', 'fan-in', '--mup-base-width', '64', '--lr', '0.1']);
+  assert.throws(() => sweepConfigFrom({ grid: { s: [{ optimizer: 'sgd' }] } }, 's'), /grid.s\[0\] needs a 'name'/);
+  assert.throws(() => sweepConfigFrom({ grid: { s: [{ name: 'a' }, 1] } }, 's'), /grid.s\[1\] must be a mapping/);
+  assert.throws(() => sweepConfigFrom({ init: 'none', grid: { s: [{ name: 'a', init: 'fan-in' }] } }, 's'), /'init' is both fixed and set by grid.s\[0\]/);
+  assert.throws(() => sweepConfigFrom({ grid: { lr: [1], s: [{ name: 'a', lr: 2 }] } }, 's'), /'lr' is both a grid axis and set by grid.s/);
+  assert.throws(() => withRepeat(sweepConfigFrom({ grid: { s: [{ name: 'a', seed: 2 }] } }, 's'), 2), /already sweeps seed/);
 });
 
 test('sweep aggregation: mean and sample std over done trials; diverged counted, not averaged', () => {

@@ -9,6 +9,16 @@
  *   lr: [0.01, 0.1]
  *   optimizer: [sgd, lamb]
  * ```
+ *
+ * A grid key whose values are mappings is a named axis of variants (flags that go together, which a cross
+ * product cannot express): each mapping has a `name` (the axis value in ids and results) and flags:
+ *
+ * ```yaml
+ * grid:
+ *   scheme:
+ *     - {name: sgd, optimizer: sgd, lr-scheme: uniform}
+ *     - {name: mup, optimizer: mup-sgd, lr-scheme: uniform, init: fan-in, mup-base-width: 128}
+ * ```
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -20,8 +30,10 @@ export type SweepValue = string | number | boolean;
 export interface SweepConfig {
   /** Flags with one value for every trial (dashed names, as on the command line). */
   fixed: Record<string, SweepValue>;
-  /** Flags swept over (dashed names), in file order; the last varies fastest. */
+  /** Flags swept over (dashed names), in file order; the last varies fastest. A variant axis lists its names. */
   grid: Record<string, SweepValue[]>;
+  /** Variant axes: axis -> variant name -> its flags. */
+  variants?: Record<string, Record<string, Record<string, SweepValue>>>;
 }
 
 /** Flags the sweep sets itself. */
@@ -50,6 +62,7 @@ export function sweepConfigFrom(raw: unknown, file: string): SweepConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`${file}: expected a mapping of flags with a 'grid' key`);
   const fixed: Record<string, SweepValue> = {};
   const grid: Record<string, SweepValue[]> = {};
+  let variants: SweepConfig['variants'];
   for (const [key, v] of Object.entries(raw as Record<string, unknown>)) {
     if (key === 'grid') continue;
     checkKey(file, key);
@@ -63,12 +76,48 @@ export function sweepConfigFrom(raw: unknown, file: string): SweepConfig {
     checkKey(file, key);
     if (!Array.isArray(list) || list.length === 0) throw new UsageError(`${file}: grid.${key} must be a non-empty list`);
     if (key in fixed) throw new UsageError(`${file}: '${key}' is both fixed and in the grid`);
+    if (list.some((v) => v !== null && typeof v === 'object' && !Array.isArray(v))) {
+      (variants ??= {})[key] = variantAxis(file, key, list, fixed);
+      grid[key] = Object.keys(variants[key]!);
+      continue;
+    }
     const values = list.map((v) => checkValue(file, `grid.${key}`, v));
     if (new Set(values.map(String)).size !== values.length) throw new UsageError(`${file}: grid.${key} lists a value twice`);
     grid[key] = values;
   }
   if (Object.keys(grid).length === 0) throw new UsageError(`${file}: 'grid' is empty`);
+  if (variants) {
+    const setBy = new Map<string, string>();
+    for (const [axis, vs] of Object.entries(variants)) {
+      for (const flag of new Set(Object.values(vs).flatMap((v) => Object.keys(v)))) {
+        if (flag in grid) throw new UsageError(`${file}: '${flag}' is both a grid axis and set by grid.${axis}`);
+        if (setBy.has(flag)) throw new UsageError(`${file}: '${flag}' is set by both grid.${setBy.get(flag)} and grid.${axis}`);
+        setBy.set(flag, axis);
+      }
+    }
+    return { fixed, grid, variants };
+  }
   return { fixed, grid };
+}
+
+/** `[{name, flag: value, ...}, ...]` -> name -> flags. */
+function variantAxis(file: string, key: string, list: unknown[], fixed: Record<string, SweepValue>): Record<string, Record<string, SweepValue>> {
+  const out: Record<string, Record<string, SweepValue>> = {};
+  list.forEach((v, i) => {
+    const where = `grid.${key}[${i}]`;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UsageError(`${file}: ${where} must be a mapping {name: ..., <flag>: value} like the others`);
+    const { name, ...flags } = v as Record<string, unknown>;
+    if (typeof name !== 'string' || name === '') throw new UsageError(`${file}: ${where} needs a 'name' (a string)`);
+    if (name in out) throw new UsageError(`${file}: grid.${key} has two variants named '${name}'`);
+    const checked: Record<string, SweepValue> = {};
+    for (const [flag, value] of Object.entries(flags)) {
+      checkKey(file, flag);
+      if (flag in fixed) throw new UsageError(`${file}: '${flag}' is both fixed and set by ${where}`);
+      checked[flag] = checkValue(file, `${where}.${flag}`, value);
+    }
+    out[name] = checked;
+  });
+  return out;
 }
 
 /**

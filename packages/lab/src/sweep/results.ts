@@ -47,6 +47,8 @@ export interface SweepResults {
   grid: Record<string, SweepValue[]>;
   trials: TrialResult[];
   groups: GroupResult[];
+  /** Only for a sweep with variant axes: axis -> variant name -> its flags (the grid lists the names). */
+  variants?: Record<string, Record<string, Record<string, SweepValue>>>;
 }
 
 /** The metrics of a run directory's `metrics.jsonl`: last and best of its eval records. */
@@ -133,7 +135,9 @@ export function groupTrials(trials: readonly TrialResult[]): GroupResult[] {
 
 /** The whole results object of a sweep. */
 export function sweepResults(config: SweepConfig, trials: readonly TrialResult[]): SweepResults {
-  return { format: SWEEP_FORMAT, config: config.fixed, grid: config.grid, trials: [...trials], groups: groupTrials(trials) };
+  const r: SweepResults = { format: SWEEP_FORMAT, config: config.fixed, grid: config.grid, trials: [...trials], groups: groupTrials(trials) };
+  if (config.variants) r.variants = config.variants;
+  return r;
 }
 
 function csvCell(v: unknown): string {

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '../cli/args.js';
 import type { SweepConfig } from './config.js';
 import { readRunMetrics, sweepResults, writeResults, type SweepResults, type TrialResult, type TrialStatus } from './results.js';
-import { expandTrials, flagArgs, type Trial } from './trials.js';
+import { axisArgs, expandTrials, flagArgs, type Trial } from './trials.js';
 
 /** `packages/lab/bin/lwlr.js` (from `dist/src/sweep/`). */
 export const LWLR_BIN = fileURLToPath(new URL('../../../bin/lwlr.js', import.meta.url));
@@ -72,7 +72,7 @@ export function checkTrialFlags(config: SweepConfig): void {
   const fixed = Object.entries(config.fixed).flatMap(([k, v]) => flagArgs(k, v));
   const n = Math.max(...Object.values(config.grid).map((l) => l.length));
   for (let i = 0; i < n; i++) {
-    const args = Object.entries(config.grid).flatMap(([k, l]) => flagArgs(k, l[i % l.length]!));
+    const args = Object.entries(config.grid).flatMap(([k, l]) => axisArgs(config, k, l[i % l.length]!));
     const r = spawnSync(process.execPath, [LWLR_BIN, 'train', ...fixed, ...args, '--help'], { encoding: 'utf8', env: { ...process.env, ...TRIAL_ENV } });
     if (r.status !== 0) {
       const line = (r.stderr ?? '').split('\n').find((l) => l.startsWith('lwlr: error: ')) ?? `exit ${r.status}`;
@@ -147,10 +147,11 @@ export class SweepRun {
     const { config, out } = this.o;
     mkdirSync(out, { recursive: true });
     const file = path.join(out, MANIFEST);
-    const text = `${JSON.stringify({ fixed: config.fixed, grid: config.grid }, null, 2)}\n`;
+    const manifest = { fixed: config.fixed, grid: config.grid, variants: config.variants };
+    const text = `${JSON.stringify(manifest, null, 2)}\n`;
     if (existsSync(file)) {
       const old = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-      if (JSON.stringify(old) !== JSON.stringify({ fixed: config.fixed, grid: config.grid })) {
+      if (JSON.stringify(old) !== JSON.stringify(JSON.parse(text))) {
         throw new UsageError(`--out ${out} holds another sweep (its ${MANIFEST} differs): use another --out or remove it`);
       }
       return;

@@ -20,6 +20,13 @@ export function flagArgs(name: string, v: SweepValue): string[] {
   return [`--${name}`, String(v)];
 }
 
+/** The arguments of one grid value: a flag's, or a variant's flags. */
+export function axisArgs(config: SweepConfig, key: string, v: SweepValue): string[] {
+  const variant = config.variants?.[key]?.[String(v)];
+  if (variant) return Object.entries(variant).flatMap(([k, x]) => flagArgs(k, x));
+  return flagArgs(key, v);
+}
+
 function slugPart(name: string, v: SweepValue): string {
   const value = String(v).replace(/[^A-Za-z0-9.+-]+/g, '-');
   return `${name}-${value}`;
@@ -37,11 +44,11 @@ function slugPart(name: string, v: SweepValue): string {
 export function withRepeat(config: SweepConfig, repeat: number | undefined): SweepConfig {
   if (repeat === undefined) return config;
   if (!Number.isInteger(repeat) || repeat < 1) throw new UsageError(`--repeat must be an integer >= 1 (got ${repeat})`);
-  if ('seed' in config.grid) throw new UsageError("--repeat adds a 'seed' axis but the grid already sweeps seed (drop one of the two)");
+  if ('seed' in config.grid || Object.values(config.variants ?? {}).some((vs) => Object.values(vs).some((v) => 'seed' in v))) throw new UsageError("--repeat adds a 'seed' axis but the grid already sweeps seed (drop one of the two)");
   const start = config.fixed.seed ?? 0;
   if (typeof start !== 'number' || !Number.isInteger(start)) throw new UsageError(`seed must be an integer to --repeat (got ${JSON.stringify(start)})`);
   const { seed: _drop, ...fixed } = config.fixed;
-  return { fixed, grid: { ...config.grid, seed: Array.from({ length: repeat }, (_, i) => start + i) } };
+  return { ...config, fixed, grid: { ...config.grid, seed: Array.from({ length: repeat }, (_, i) => start + i) } };
 }
 
 /**
@@ -64,6 +71,6 @@ export function expandTrials(config: SweepConfig): Trial[] {
     const n = seen.get(id) ?? 0;
     seen.set(id, n + 1);
     if (n > 0) id = `${id}_${n}`; // values that slug alike ('a b' and 'a-b')
-    return { id, params, argv: [...fixedArgs, ...keys.flatMap((k) => flagArgs(k, params[k]!))] };
+    return { id, params, argv: [...fixedArgs, ...keys.flatMap((k) => axisArgs(config, k, params[k]!))] };
   });
 }
