@@ -16,6 +16,7 @@ const FLAGS: FlagSpecs = {
   y: { type: 'string', help: 'sweep heat-map y axis: a grid flag (default: the next one)' },
   title: { type: 'string', help: 'page title' },
   quiet: { type: 'boolean', default: false, help: 'print nothing but errors' },
+  help: { type: 'boolean', help: 'show this help' },
 };
 
 export async function reportCommand(argv: string[]): Promise<number> {
