@@ -4,7 +4,12 @@ import {
   applyMeasurementInit, collectParams, measureLayerwiseLR, type InitMode, type LRTable, type ParamInfo,
 } from 'layerwise-lr';
 import { loadDataset } from '../data/registry.js';
-import type { Dataset } from '../data/dataset.js';
+import { uint8Split, type Dataset, type Split } from '../data/dataset.js';
+import { holdout } from '../data/holdout.js';
+import { centerCropAll } from '../data/prepare.js';
+import { Augmenter } from '../data/augment/pipeline.js';
+import { resolveAugment, type AugmentLevel } from '../data/augment/policy.js';
+import type { RandAugmentOptions } from '../data/augment/randaugment.js';
 import { BatchSource, type LabeledBatch } from '../data/batches.js';
 import { buildModel } from '../models/registry.js';
 
@@ -15,12 +20,29 @@ export interface SetupOptions {
   limit?: number;
   width?: number;
   depth?: number;
-  /** DavidNet width multiplier. */
-  widthMultiplier?: number;
   batchSize: number;
   seed: number;
   shuffle?: boolean;
   dropLast?: boolean;
+  /** Resize the data to N x N (the model's input size). */
+  imageSize?: number;
+  /** Replicate 1-channel data to 3 channels. */
+  channels?: number;
+  /** The model's head size (default: the dataset's classes; never fewer). */
+  numClasses?: number;
+  dropRate?: number;
+  attnDropRate?: number;
+  dropPathRate?: number;
+  widthMultiplier?: number;
+  outputScale?: number;
+  /** Augmentation of the training split (default none). */
+  augment?: AugmentLevel;
+  /** Mixup alpha (overrides the level's; 0 = off). */
+  mixup?: number;
+  /** RandAugment `N,M` (overrides the level's; N = 0 = off). */
+  randAugment?: string | RandAugmentOptions;
+  /** Validation hold-out from the training split: a fraction in (0, 1) or a count. */
+  valSplit?: number;
 }
 
 export interface RunSetup {
@@ -34,18 +56,79 @@ export interface RunSetup {
   dispose(): void;
 }
 
-/** Loads the data and builds the model (async: image folders decode through libvips). */
+/** Builds the model for the data, naming the flag to change when the model cannot take the input. */
+function buildForData(o: SetupOptions, shape: [number, number, number], classes: number): tf.LayersModel {
+  const numClasses = o.numClasses ?? classes;
+  if (!Number.isInteger(numClasses) || numClasses < classes) {
+    throw new Error(`--num-classes ${numClasses} is smaller than the ${classes} classes of --data ${o.data}`);
+  }
+  try {
+    return buildModel(o.model, {
+      inputShape: shape, numClasses, width: o.width, depth: o.depth, dropRate: o.dropRate, attnDropRate: o.attnDropRate,
+      dropPathRate: o.dropPathRate, widthMultiplier: o.widthMultiplier, outputScale: o.outputScale, seed: o.seed,
+    });
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    if (/image size|resolution|multiple of/i.test(msg)) {
+      throw new Error(`--model ${o.model} cannot take ${shape[0]}x${shape[1]} images (${msg}); choose a size it divides with --image-size N`);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Loads the data (resized / replicated to the model's input, optionally with a validation hold-out), builds
+ * the model and the batch sources: `train` shuffled per epoch and augmented as asked, `test` and `val` in file
+ * order without augmentation. Async: image folders decode through libvips.
+ *
+ * @example
+ * ```ts
+ * const run = await setupRun({ model: 'resnet18-cifar', data: 'cifar10', dataDir: '/data/cifar', batchSize: 128,
+ *   seed: 0, augment: 'basic', valSplit: 5000 });
+ * for (const b of run.train.epoch(0)) { ...; tf.dispose([b.x, b.y]); }
+ * run.dispose();
+ * ```
+ */
 export async function setupRun(o: SetupOptions): Promise<RunSetup> {
-  const dataset = await loadDataset(o.data, { dataDir: o.dataDir, limit: o.limit });
-  const model = buildModel(o.model, { inputShape: dataset.shape, numClasses: dataset.numClasses, width: o.width, depth: o.depth, widthMultiplier: o.widthMultiplier });
+  const level = o.augment ?? 'none';
+  const over = { mixup: o.mixup, randAugment: o.randAugment };
+  // before loading: does the training split need the larger stored images of random-resized-crop?
+  const planned = resolveAugment(level, { crop: o.data === 'folder' ? 'resized' : 'pad' }, over);
+  let dataset = await loadDataset(o.data, {
+    dataDir: o.dataDir, limit: o.limit, imageSize: o.imageSize, channels: o.channels, augment: planned?.crop === 'resized',
+  });
+  const aug = resolveAugment(level, dataset, over);
+  const [h, w, c] = dataset.shape;
+  const stored = dataset.trainStoredSize ?? h;
+  let valSplit: Split | undefined;
+  if (o.valSplit !== undefined) {
+    const parts = holdout(dataset.train, o.valSplit, stored * stored * c, dataset.normalize, c);
+    valSplit = parts.val;
+    if (stored !== h) {
+      // the hold-out is evaluated as the test split: centre crop of the stored square
+      const px = centerCropAll(parts.val.pixels!, parts.val.count, stored, stored, c, h);
+      valSplit = uint8Split(px, parts.val.labels, dataset.normalize!, c);
+    }
+    dataset = { ...dataset, train: parts.train };
+  }
+  if (aug && (!dataset.train.pixels || !dataset.normalize)) throw new Error(`--augment / --mixup / --randaugment need 8-bit images; --data ${o.data} has none`);
+  if (aug && h !== w) throw new Error(`augmentation needs square images, --data ${o.data} has ${h}x${w} (use --image-size)`);
+  if (!aug && stored !== h) {
+    // (not reached: folders store larger training images only when augmenting)
+    throw new Error(`internal: training images stored at ${stored} without augmentation`);
+  }
+  const model = buildForData(o, dataset.shape, dataset.numClasses);
   const params = collectParams(model);
-  const train = new BatchSource(dataset.train, dataset.shape, { batchSize: o.batchSize, seed: o.seed, shuffle: o.shuffle ?? true, dropLast: o.dropLast });
+  const augmenter = aug ? new Augmenter(dataset.train.pixels!, [stored, stored, c], h, dataset.normalize!, aug, o.seed) : undefined;
+  const train = new BatchSource(dataset.train, dataset.shape, { batchSize: o.batchSize, seed: o.seed, shuffle: o.shuffle ?? true, dropLast: o.dropLast, augment: augmenter });
   const test = new BatchSource(dataset.test, dataset.shape, { batchSize: o.batchSize, shuffle: false });
+  const val = valSplit ? new BatchSource(valSplit, dataset.shape, { batchSize: o.batchSize, shuffle: false }) : undefined;
   return {
-    dataset, model, params, train, test,
+    dataset, model, params, train, test, val,
     dispose() {
       train.dispose();
       test.dispose();
+      val?.dispose();
       model.dispose();
     },
   };
