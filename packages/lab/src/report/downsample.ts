@@ -44,7 +44,12 @@ export function lttbIndices(xs: ArrayLike<number>, ys: ArrayLike<number>, n: num
 /** Downsamples `points` to about `n` by LTTB on (x(p), y(p)). */
 export function downsample<T>(points: readonly T[], n: number, x: (p: T) => number, y: (p: T) => number): T[] {
   if (points.length <= n) return points.slice();
-  const xs = Float64Array.from(points, x);
-  const ys = Float64Array.from(points, y);
+  // plain loops: TypedArray.from with a map function goes through the iterator protocol (10x slower here)
+  const xs = new Float64Array(points.length);
+  const ys = new Float64Array(points.length);
+  for (let i = 0; i < points.length; i++) {
+    xs[i] = x(points[i]);
+    ys[i] = y(points[i]);
+  }
   return lttbIndices(xs, ys, n).map((i) => points[i]);
 }

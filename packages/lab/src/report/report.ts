@@ -89,7 +89,7 @@ body{font-family:"DejaVu Sans",system-ui,sans-serif;margin:24px auto;max-width:1
 h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}h3{font-size:15px}
 table{border-collapse:collapse;font-size:13px;margin:8px 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f4f4f4}
-figure.chart{margin:12px 0;overflow-x:auto}figure.chart[hidden]{display:none}
+figure.chart{margin:12px 0;overflow-x:auto;content-visibility:auto;contain-intrinsic-size:auto 420px}figure.chart[hidden]{display:none}
 .controls{font-size:13px;margin:8px 0}g[class*="labels_marks"]{pointer-events:none}.note{color:#a33;font-size:13px}
 #tip{position:fixed;pointer-events:none;background:rgba(20,20,20,.88);color:#fff;font-size:12px;padding:4px 7px;border-radius:3px;display:none;max-width:520px;z-index:9}
 `;
