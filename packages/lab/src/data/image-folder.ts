@@ -119,15 +119,19 @@ export async function loadImageFolder(o: ImageFolderOptions): Promise<Dataset & 
   if (!Number.isInteger(S) || S < 1 || !Number.isInteger(R) || R < S) throw new Error(`image folder sizes must be integers with stored size ${R} >= image size ${S}`);
   const limit = o.limit ?? Infinity;
   const conc = o.concurrency ?? 4;
+  // list both splits first (a bad folder fails before any decoding), then decode
+  const lists = [trainDir, valDir].map((d) => {
+    const l = listClassFiles(d, classes);
+    if (l.files.length === 0) throw new Error(`${d}: no .jpg, .jpeg or .png files in its class folders`);
+    return l;
+  });
   const splits: Split[] = [];
-  for (const d of [trainDir, valDir]) {
-    const { files, labels } = listClassFiles(d, classes);
-    if (files.length === 0) throw new Error(`${d}: no .jpg, .jpeg or .png files in its class folders`);
+  for (const [k, { files, labels }] of lists.entries()) {
     const n = Math.min(files.length, limit);
-    const storedSide = d === trainDir ? R : S;
+    const isTrain = k === 0;
     // the stored training images (RRC) keep the whole resized centre square; evaluation crops 0.875 of it
-    const resizeTo = d === trainDir && R > S ? R : Math.floor(S / 0.875);
-    splits.push(await loadSplit(files.slice(0, n), labels.slice(0, n), resizeTo, storedSide, conc));
+    const resizeTo = isTrain && R > S ? R : Math.floor(S / 0.875);
+    splits.push(await loadSplit(files.slice(0, n), labels.slice(0, n), resizeTo, isTrain ? R : S, conc));
   }
   return {
     name: 'folder', shape: [S, S, 3], numClasses: classes.length, classes, train: splits[0], test: splits[1], normalize: IMAGENET_NORM,
