@@ -5,7 +5,7 @@ import {
   AdamW, SGD, applyMeasurementInit, applyMupInit, collectParams, cosineWithWarmup, createOptimizer, mupTable,
   polynomialDecayWithWarmup, schemeTable, type ChainOptimizer, type ParamInfo,
 } from 'layerwise-lr';
-import { makeOptimizer, mupBaseShapes, optimizerChoiceFromFlags, OPTIMIZER_FLAGS, OPTIMIZER_NAMES, type OptimizerChoice } from '../src/train/optimizers.js';
+import { makeOptimizer, mupBaseShapes, optimizerTable, optimizerChoiceFromFlags, OPTIMIZER_FLAGS, OPTIMIZER_NAMES, type OptimizerChoice } from '../src/train/optimizers.js';
 import { parseFlags, UsageError } from '../src/cli/args.js';
 import { mlp } from '../src/models/mlp.js';
 
@@ -55,6 +55,8 @@ test('makeOptimizer: every --optimizer builds, takes 3 steps without NaN or leak
     const b = tinyModel();
     const uniform = schemeTable(a.params, 'uniform');
     const viaCli = makeOptimizer(a.params, uniform, { ...base, optimizer: name, mupBase }, STEPS_PER_EPOCH);
+    const used = optimizerTable(a.params, uniform, { ...base, optimizer: name, mupBase });
+    assert.equal(used.meta.scheme, name.startsWith('mup-') ? 'mup' : 'uniform');
     let direct: ChainOptimizer;
     if (name.startsWith('mup-')) {
       const family = name === 'mup-sgd' ? 'sgd' : 'adam';

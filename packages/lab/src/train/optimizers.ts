@@ -153,6 +153,21 @@ function checkChoice(o: OptimizerChoice, table: LRTable): void {
 }
 
 /**
+ * The per-parameter table the optimizer of `o` trains with: muP's (scheme `mup`) for `mup-*`, else `table`.
+ * Write this one to the run directory, so that a muP run records the etas it used (the paper's Figure 14).
+ *
+ * @example
+ * ```ts
+ * dir.writeJSON('lr-table.json', optimizerTable(run.params, table, choice).toJSON());
+ * ```
+ */
+export function optimizerTable(params: readonly ParamInfo[], table: LRTable, o: OptimizerChoice): LRTable {
+  if (!o.optimizer.startsWith('mup-')) return table;
+  checkChoice(o, table);
+  return mupTable(params, o.mupBase!, { optimizer: o.optimizer === 'mup-sgd' ? 'sgd' : 'adam' });
+}
+
+/**
  * The run's optimizer: `o.optimizer` with eta from `table` (or muP's table for `mup-*`), scheduled over
  * `o.epochs * stepsPerEpoch` steps. Combinations the paper does not make are a one-line {@link UsageError}
  * (see the module doc). `mup-*` also multiplies the readout's weights by muP's init scale (once, here).
@@ -185,7 +200,7 @@ export function makeOptimizer(params: readonly ParamInfo[], table: LRTable, o: O
       return createOptimizer(o.optimizer, params, { lr, eta: table, weightDecay: o.wd, ...adam, ...mask });
     case 'mup-sgd': case 'mup-adam': {
       const family = o.optimizer === 'mup-sgd' ? 'sgd' : 'adam';
-      const eta = mupTable(params, o.mupBase!, { optimizer: family });
+      const eta = optimizerTable(params, table, o);
       if (o.mupInit !== false) applyMupInit(params, o.mupBase!, { optimizer: family });
       return family === 'sgd'
         ? new SGD(params, { lr, eta, momentum: o.momentum, weightDecay: o.wd, ...mask })
