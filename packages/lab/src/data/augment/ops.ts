@@ -174,18 +174,19 @@ export function sharpness(img: Img, f: number): Img {
   const smooth = data.slice();
   const k1 = f32(1 / 13);
   const k5 = f32(5 / 13);
-  const px = (y: number, x: number, k: number) => data[(y * w + x) * C + k];
+  const row = w * C;
   for (let y = 1; y < h - 1; y++) {
     for (let x = 1; x < w - 1; x++) {
       for (let k = 0; k < C; k++) {
+        const i = y * row + x * C + k;
         // Pillow: ss = 0.5; ss += row(y+1); ss += row(y); ss += row(y-1), each row a float32 sum of 3 products
-        const row = (yy: number, mid: number) =>
-          f32(f32(f32(px(yy, x - 1, k) * k1) + f32(px(yy, x, k) * mid)) + f32(px(yy, x + 1, k) * k1));
-        let ss = 0.5;
-        ss = f32(ss + row(y + 1, k1));
-        ss = f32(ss + row(y, k5));
-        ss = f32(ss + row(y - 1, k1));
-        smooth[(y * w + x) * C + k] = ss <= 0 ? 0 : ss >= 255 ? 255 : Math.trunc(ss);
+        const lo = i + row;
+        const hi = i - row;
+        const rLo = f32(f32(f32(data[lo - C] * k1) + f32(data[lo] * k1)) + f32(data[lo + C] * k1));
+        const rMid = f32(f32(f32(data[i - C] * k1) + f32(data[i] * k5)) + f32(data[i + C] * k1));
+        const rHi = f32(f32(f32(data[hi - C] * k1) + f32(data[hi] * k1)) + f32(data[hi + C] * k1));
+        const ss = f32(f32(f32(0.5 + rLo) + rMid) + rHi);
+        smooth[i] = ss <= 0 ? 0 : ss >= 255 ? 255 : Math.trunc(ss);
       }
     }
   }
