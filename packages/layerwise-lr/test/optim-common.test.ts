@@ -1,15 +1,16 @@
 /**
  * Shared tests driven by one table of "optimizers under test" (optax style): every optimizer, present and
- * future, must pass them. Add a row when adding an optimizer.
+ * future, must pass them — SGD, AdamW, the paper's baselines (SGD-NG, SGD-NG_adap, Adam-NG, LARS/LARC, LAMB)
+ * and a generic chain. Add a row when adding an optimizer; its known answers go in optim-<name>.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
-  AdamW, ChainOptimizer, SGD, addWeightDecay, createOptimizer, excludeFromWeightDecay, listOptimizers, masked,
-  scaleByLearningRate, traceMomentum, type OptimizerState, type Transform,
+  AdamNG, AdamW, ChainOptimizer, LAMB, LARS, SGD, SGDNG, addWeightDecay, createOptimizer, excludeFromWeightDecay,
+  listOptimizers, masked, scaleByLearningRate, traceMomentum, type OptimizerState, type Transform,
 } from '../src/optim/index.js';
-import { cosineWithWarmup } from '../src/schedule.js';
+import { cosineWithWarmup, polynomialDecayWithWarmup } from '../src/schedule.js';
 import type { ParamInfo, ParamKind } from '../src/types.js';
 
 await tf.setBackend('cpu');
@@ -32,6 +33,7 @@ const ETA: Record<string, number> = {
   'blocks.0.conv.kernel': 1.7, 'blocks.0.conv.bias': 0.4, 'blocks.0.norm.scale': 0.9, 'head.kernel': 2.5, pos_embed: 1.1,
 };
 const schedule = cosineWithWarmup({ peak: 0.05, warmupSteps: 2, totalSteps: 12, floor: 0.001 });
+const poly = polynomialDecayWithWarmup({ peak: 5e-3, warmupSteps: 2, totalSteps: 12, power: 1 });
 
 /** A custom transform, as LARS/LAMB/SGD-NG will add: the gradient divided by its L2 norm (SGD-NG). */
 const normalizeByNorm: Transform = {
@@ -61,6 +63,36 @@ const SPECS: Spec[] = [
     name: 'AdamW amsgrad',
     make: (p) => new AdamW(p, { lr: 1e-2, eta: ETA, amsgrad: true, beta2: 0.9 }),
     fromConfig: (c, p) => AdamW.fromConfigAndParams(c, p),
+  },
+  {
+    name: 'SGD-NG nesterov, masked wd, cosine',
+    make: (p) => new SGDNG(p, { lr: schedule, eta: ETA, momentum: 0.9, nesterov: true, weightDecay: 1e-3, weightDecayMask: excludeFromWeightDecay() }),
+    fromConfig: (c, p) => SGDNG.fromConfigAndParams(c, p),
+  },
+  {
+    name: 'SGD-NG_adap',
+    make: (p) => new SGDNG(p, { lr: 0.1, eta: ETA, adaptive: true, dampening: 0.1 }),
+    fromConfig: (c, p) => SGDNG.fromConfigAndParams(c, p),
+  },
+  {
+    name: 'Adam-NG amsgrad, masked decoupled wd',
+    make: (p) => new AdamNG(p, { lr: schedule, eta: ETA, amsgrad: true, weightDecay: 0.05, weightDecayMask: excludeFromWeightDecay() }),
+    fromConfig: (c, p) => AdamNG.fromConfigAndParams(c, p),
+  },
+  {
+    name: 'LARS (LARC clip) wd',
+    make: (p) => new LARS(p, { lr: schedule, eta: ETA, weightDecay: 5e-4, trustCoefficient: 0.02 }),
+    fromConfig: (c, p) => LARS.fromConfigAndParams(c, p),
+  },
+  {
+    name: 'LARS scaling (no clip), masked wd',
+    make: (p) => new LARS(p, { lr: 0.1, eta: ETA, clip: false, weightDecay: 5e-4, weightDecayMask: excludeFromWeightDecay() }),
+    fromConfig: (c, p) => LARS.fromConfigAndParams(c, p),
+  },
+  {
+    name: 'LAMB polynomial decay with warmup',
+    make: (p) => new LAMB(p, { lr: poly, eta: ETA, weightDecay: 0.1 }),
+    fromConfig: (c, p) => LAMB.fromConfigAndParams(c, p),
   },
   {
     name: 'Chain: SGD-NG (normalize, masked wd, momentum, lr)',
@@ -254,6 +286,29 @@ for (const spec of SPECS) {
       assert.deepEqual(snapshot(params2), snapshot(params));
       opt2.dispose();
       tf.dispose(params2.map((p) => p.variable));
+    }
+    opt.dispose();
+    tf.dispose(params.map((p) => p.variable));
+  });
+}
+
+for (const spec of SPECS) {
+  test(`[${spec.name}] zero tensors and zero gradients: finite values and state, nothing NaN`, () => {
+    const zeros = Object.fromEntries(SHAPES.map(([n, , s]) => [n, new Float32Array(s.reduce((a, b) => a * b, 1))]));
+    const params = makeParams('forward', zeros);
+    const opt = spec.make(params);
+    for (let s = 0; s < 3; s++) {
+      const g = s === 1
+        ? Object.fromEntries(params.map((p) => [p.name, tf.zeros(p.shape as number[])]))
+        : gradsFor(params, s);
+      opt.step(g);
+      tf.dispose(Object.values(g));
+      for (const [name, v] of Object.entries(snapshot(params))) {
+        assert.ok(v.every(Number.isFinite), `${name} after step ${s + 1}: ${v}`);
+      }
+    }
+    for (const ps of Object.values(opt.getState().params)) {
+      for (const [slot, d] of Object.entries(ps.slots)) assert.ok(Array.from(d.values).every(Number.isFinite), slot);
     }
     opt.dispose();
     tf.dispose(params.map((p) => p.variable));
