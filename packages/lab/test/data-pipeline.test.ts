@@ -220,3 +220,14 @@ test('augmentation cost per batch of 128 CIFAR-sized images (basic, strong), rep
     assert.ok(ms < 1000, `${level} ${ms} ms`);
   }
 });
+
+test('Algorithm 1 on augmented Mixup batches: no tensor leak (the second labels are dropped)', async () => {
+  await tf.setBackend('cpu');
+  const { measureOnTrainSplit } = await import('../src/train/setup.js');
+  const run = await setupRun({ model: 'mlp', data: 'mnist', dataDir: tinyMnist(), width: 8, batchSize: 8, seed: 1, augment: 'strong' });
+  const before = tf.memory().numTensors;
+  const table = await measureOnTrainSplit(run, { steps: 4, init: 'fan-out', seed: 1, batchSize: 8 });
+  assert.ok(table);
+  assert.equal(tf.memory().numTensors, before);
+  run.dispose();
+});

@@ -148,12 +148,15 @@ export class InterruptedError extends Error {}
  */
 async function* interruptible(batches: Iterable<LabeledBatch>, shouldStop?: () => boolean): AsyncGenerator<LabeledBatch> {
   for (const b of batches) {
+    // Algorithm 1's loss is plain cross-entropy on (x, y): a Mixup batch's second labels are not used (its
+    // images stay mixed, as training sees them) and are disposed here, since the measurement disposes x and y only
+    if (b.mixup) b.mixup.y2.dispose();
     await new Promise((resolve) => setImmediate(resolve));
     if (shouldStop?.()) {
       tf.dispose([b.x, b.y]);
       throw new InterruptedError('interrupted during the measurement of the learning rates');
     }
-    yield b;
+    yield { x: b.x, y: b.y };
   }
 }
 
