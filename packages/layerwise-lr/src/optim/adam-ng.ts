@@ -13,27 +13,13 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ParamInfo } from '../types.js';
-import { ChainOptimizer, lrFromConfig, type OptimizerOptions } from './base.js';
-import { decayAll, maskFromConfig } from './mask.js';
+import { adamFamilyConfig, adamFamilyOptionsFromConfig, adamFamilySettings, type AdamFamilyOptions } from './adam-options.js';
+import { ChainOptimizer } from './base.js';
 import { normalizeGradient } from './norm-transforms.js';
 import { addWeightDecay, masked, scaleByAdam, scaleByLearningRate, type ParamMask } from './transforms.js';
 
-/** Options of {@link AdamNG}. */
-export interface AdamNGOptions extends Partial<OptimizerOptions> {
-  /** Global learning rate or schedule (default 1e-3). */
-  lr?: OptimizerOptions['lr'];
-  /** Default 0.9. */
-  beta1?: number;
-  /** Default 0.999. */
-  beta2?: number;
-  /** Adam's eps (default 1e-8). */
-  eps?: number;
-  /** Decoupled weight decay (default 0, as torch.optim.Adam). */
-  weightDecay?: number;
-  /** Which parameters are decayed (default: all). */
-  weightDecayMask?: ParamMask;
-  /** AMSGrad (default false). */
-  amsgrad?: boolean;
+/** Options of {@link AdamNG} (weight decay default 0, as torch.optim.Adam). */
+export interface AdamNGOptions extends AdamFamilyOptions {
   /** Added to the gradient norm (default 1e-8). */
   normEps?: number;
 }
@@ -52,36 +38,29 @@ export class AdamNG extends ChainOptimizer {
     return 'LwlrAdamNG';
   }
 
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-  readonly weightDecay: number;
-  readonly weightDecayMask: ParamMask;
-  readonly amsgrad: boolean;
+  readonly beta1!: number;
+  readonly beta2!: number;
+  readonly eps!: number;
+  readonly weightDecay!: number;
+  readonly weightDecayMask!: ParamMask;
+  readonly amsgrad!: boolean;
   readonly normEps: number;
 
   constructor(params: readonly ParamInfo[], options: AdamNGOptions = {}) {
-    const {
-      lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, weightDecayMask = decayAll, amsgrad = false,
-      normEps = 1e-8,
-    } = options;
+    const s = adamFamilySettings(options, 0);
+    const normEps = options.normEps ?? 1e-8;
     super(params, {
-      lr,
+      lr: options.lr ?? 1e-3,
       eta: options.eta,
       etaDefault: options.etaDefault,
       transforms: [
         normalizeGradient({ eps: normEps }),
-        scaleByAdam({ beta1, beta2, eps, amsgrad }),
-        masked(addWeightDecay(weightDecay), weightDecayMask),
+        scaleByAdam(s),
+        masked(addWeightDecay(s.weightDecay), s.weightDecayMask),
         scaleByLearningRate(),
       ],
     });
-    this.beta1 = beta1;
-    this.beta2 = beta2;
-    this.eps = eps;
-    this.weightDecay = weightDecay;
-    this.weightDecayMask = weightDecayMask;
-    this.amsgrad = amsgrad;
+    Object.assign(this, s);
     this.normEps = normEps;
   }
 
@@ -94,17 +73,7 @@ export class AdamNG extends ChainOptimizer {
    * ```
    */
   override getConfig(): tf.serialization.ConfigDict {
-    const maskCfg = (this.weightDecayMask as { config?: unknown }).config ?? 'custom';
-    return {
-      ...this.baseConfig(),
-      beta1: this.beta1,
-      beta2: this.beta2,
-      eps: this.eps,
-      weightDecay: this.weightDecay,
-      weightDecayMask: maskCfg as tf.serialization.ConfigDictValue,
-      amsgrad: this.amsgrad,
-      normEps: this.normEps,
-    };
+    return { ...this.baseConfig(), ...adamFamilyConfig(this), normEps: this.normEps };
   }
 
   /**
@@ -117,17 +86,6 @@ export class AdamNG extends ChainOptimizer {
    */
   static fromConfigAndParams(config: tf.serialization.ConfigDict, params: readonly ParamInfo[]): AdamNG {
     const c = config as Record<string, unknown>;
-    return new AdamNG(params, {
-      lr: lrFromConfig(c.lr),
-      eta: c.eta as Record<string, number> | undefined,
-      etaDefault: c.etaDefault as number | undefined,
-      beta1: c.beta1 as number,
-      beta2: c.beta2 as number,
-      eps: c.eps as number,
-      weightDecay: c.weightDecay as number,
-      weightDecayMask: maskFromConfig(c.weightDecayMask),
-      amsgrad: c.amsgrad as boolean,
-      normEps: c.normEps as number,
-    });
+    return new AdamNG(params, { ...adamFamilyOptionsFromConfig(c), normEps: c.normEps as number });
   }
 }

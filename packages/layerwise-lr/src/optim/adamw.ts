@@ -16,29 +16,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamInfo } from '../types.js';
-import { ChainOptimizer, lrFromConfig, type OptimizerOptions } from './base.js';
+import { adamFamilyConfig, adamFamilyOptionsFromConfig, adamFamilySettings, type AdamFamilyOptions } from './adam-options.js';
+import { ChainOptimizer } from './base.js';
 import { ADAMW_STEP_KERNEL, fusedAdamWStep, shouldUseFused, type FusedMode } from './fused.js';
-import { decayAll, maskFromConfig } from './mask.js';
 import {
   addWeightDecay, masked, scaleByAdam, scaleByLearningRate, type ParamMask, type StepContext,
 } from './transforms.js';
 
-/** Options of {@link AdamW} (defaults as torch.optim.AdamW). */
-export interface AdamWOptions extends Partial<OptimizerOptions> {
-  /** Global learning rate or schedule (default 1e-3). */
-  lr?: OptimizerOptions['lr'];
-  /** Default 0.9. */
-  beta1?: number;
-  /** Default 0.999. */
-  beta2?: number;
-  /** Default 1e-8. */
-  eps?: number;
-  /** Decoupled weight decay (default 1e-2, as torch). */
-  weightDecay?: number;
-  /** Which parameters are decayed (default: all). See `excludeFromWeightDecay`, `kernelsOnly`. */
-  weightDecayMask?: ParamMask;
-  /** The AMSGrad variant (default false). */
-  amsgrad?: boolean;
+/** Options of {@link AdamW} (defaults as torch.optim.AdamW; weight decay 1e-2). */
+export interface AdamWOptions extends AdamFamilyOptions {
   /** Use the backend's fused `LwlrAdamWStep` kernel: `'auto'` (default) when present, `'always'`, `'never'`. */
   fused?: FusedMode;
 }
@@ -61,35 +47,28 @@ export class AdamW extends ChainOptimizer {
     return 'LwlrAdamW';
   }
 
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-  readonly weightDecay: number;
-  readonly weightDecayMask: ParamMask;
-  readonly amsgrad: boolean;
+  readonly beta1!: number;
+  readonly beta2!: number;
+  readonly eps!: number;
+  readonly weightDecay!: number;
+  readonly weightDecayMask!: ParamMask;
+  readonly amsgrad!: boolean;
   readonly fused: FusedMode;
   private useFused = false;
 
   constructor(params: readonly ParamInfo[], options: AdamWOptions = {}) {
-    const {
-      lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 1e-2, weightDecayMask = decayAll, amsgrad = false,
-    } = options;
+    const s = adamFamilySettings(options, 1e-2);
     super(params, {
-      lr,
+      lr: options.lr ?? 1e-3,
       eta: options.eta,
       etaDefault: options.etaDefault,
       transforms: [
-        scaleByAdam({ beta1, beta2, eps, amsgrad }),
-        masked(addWeightDecay(weightDecay), weightDecayMask),
+        scaleByAdam(s),
+        masked(addWeightDecay(s.weightDecay), s.weightDecayMask),
         scaleByLearningRate(),
       ],
     });
-    this.beta1 = beta1;
-    this.beta2 = beta2;
-    this.eps = eps;
-    this.weightDecay = weightDecay;
-    this.weightDecayMask = weightDecayMask;
-    this.amsgrad = amsgrad;
+    Object.assign(this, s);
     this.fused = options.fused ?? 'auto';
   }
 
@@ -126,17 +105,7 @@ export class AdamW extends ChainOptimizer {
    * ```
    */
   override getConfig(): tf.serialization.ConfigDict {
-    const maskCfg = (this.weightDecayMask as { config?: unknown }).config ?? 'custom';
-    return {
-      ...this.baseConfig(),
-      beta1: this.beta1,
-      beta2: this.beta2,
-      eps: this.eps,
-      weightDecay: this.weightDecay,
-      weightDecayMask: maskCfg as tf.serialization.ConfigDictValue,
-      amsgrad: this.amsgrad,
-      fused: this.fused,
-    };
+    return { ...this.baseConfig(), ...adamFamilyConfig(this), fused: this.fused };
   }
 
   /**
@@ -149,17 +118,6 @@ export class AdamW extends ChainOptimizer {
    */
   static fromConfigAndParams(config: tf.serialization.ConfigDict, params: readonly ParamInfo[]): AdamW {
     const c = config as Record<string, unknown>;
-    return new AdamW(params, {
-      lr: lrFromConfig(c.lr),
-      eta: c.eta as Record<string, number> | undefined,
-      etaDefault: c.etaDefault as number | undefined,
-      beta1: c.beta1 as number,
-      beta2: c.beta2 as number,
-      eps: c.eps as number,
-      weightDecay: c.weightDecay as number,
-      weightDecayMask: maskFromConfig(c.weightDecayMask),
-      amsgrad: c.amsgrad as boolean,
-      fused: (c.fused as FusedMode | undefined) ?? 'auto',
-    });
+    return new AdamW(params, { ...adamFamilyOptionsFromConfig(c), fused: (c.fused as FusedMode | undefined) ?? 'auto' });
   }
 }

@@ -14,6 +14,7 @@ export {
 } from './fused.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { AdamW, type AdamWOptions } from './adamw.js';
+export { adamFamilySettings, type AdamFamilyOptions, type AdamFamilySettings } from './adam-options.js';
 export {
   createOptimizer, getOptimizerInfo, listOptimizers, registerOptimizer, type OptimizerFactory, type OptimizerInfo,
 } from './registry.js';
