@@ -106,3 +106,19 @@ test('image folder: one-line errors (missing dir, missing val, no class folders,
   await assert.rejects(loadImageFolder({ dir: root, imageSize: 8 }), /val\/zebra: class folder not among the training classes/);
   await assert.rejects(loadDataset('folder', {}), /--data folder needs --data-dir/);
 });
+
+test('image folder through setupRun: random-resized-crop batches at the image size, hold-out centre-cropped as the test split', async () => {
+  const tf = await import('@tensorflow/tfjs');
+  const { setupRun } = await import('../src/train/setup.js');
+  await tf.setBackend('cpu');
+  const root = await makeFolder();
+  const run = await setupRun({ model: 'mlp', data: 'folder', dataDir: root, imageSize: 7, width: 4, batchSize: 4, seed: 2, augment: 'basic', valSplit: 2 });
+  assert.equal(run.dataset.trainStoredSize, 8);
+  assert.equal(run.train.count, 5);
+  for (const [src, n] of [[run.train, 4], [run.val!, 2], [run.test, 2]] as const) {
+    const b = src.epoch(0).next().value!;
+    assert.deepEqual(b.x.shape, [n, 7, 7, 3]);
+    tf.dispose([b.x, b.y]);
+  }
+  run.dispose();
+});
