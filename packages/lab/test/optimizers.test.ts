@@ -57,6 +57,8 @@ test('makeOptimizer: every --optimizer builds, takes 3 steps without NaN or leak
     const viaCli = makeOptimizer(a.params, uniform, { ...base, optimizer: name, mupBase }, STEPS_PER_EPOCH);
     const used = optimizerTable(a.params, uniform, { ...base, optimizer: name, mupBase });
     assert.equal(used.meta.scheme, name.startsWith('mup-') ? 'mup' : 'uniform');
+    // what a run directory records is accepted back on --resume
+    if (name.startsWith('mup-')) makeOptimizer(a.params, used, { ...base, optimizer: name, mupBase, mupInit: false }, STEPS_PER_EPOCH).dispose();
     let direct: ChainOptimizer;
     if (name.startsWith('mup-')) {
       const family = name === 'mup-sgd' ? 'sgd' : 'adam';

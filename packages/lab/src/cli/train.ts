@@ -16,7 +16,7 @@ import { COMMON_FLAGS, formatDuration, setupOptionsFromFlags } from './common.js
 import { readConfigFile, resolveFlags } from './config.js';
 import { setupRun, initForTraining, measureOnTrainSplit, InterruptedError } from '../train/setup.js';
 import { trainLoop, type LoopOptions } from '../train/loop.js';
-import { makeOptimizer, optimizerChoiceFromFlags, OPTIMIZER_FLAGS } from '../train/optimizers.js';
+import { makeOptimizer, optimizerChoiceFromFlags, optimizerTable, OPTIMIZER_FLAGS } from '../train/optimizers.js';
 import { RunDir, csvSink } from '../train/metrics.js';
 import { loadCheckpoint, removeCheckpoints, restoreCheckpoint, rollBackMetrics, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { loadWeightsFile, saveWeightsFile } from '../train/weights.js';
@@ -223,13 +223,13 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
       rollBackMetrics(ck, out);
     } else {
       dir.writeJSON('config.json', runConfig({ ...f, backend }, { argv, ...found }));
-      dir.writeJSON('lr-table.json', table.toJSON());
+      dir.writeJSON('lr-table.json', optimizerTable(run.params, table, optChoice).toJSON());
       dir.resetMetrics();
       removeCheckpoints(out);
     }
     dir.addSink(csvSink(dir.file('metrics.csv'), dir.readMetrics()));
     if (f.tensorboard) dir.addSink(tensorBoardSink(out));
-    dir.logLRTable(table.toJSON());
+    dir.logLRTable(optimizerTable(run.params, table, optChoice).toJSON());
     opt = makeOptimizer(run.params, table, optChoice, run.train.batchesPerEpoch);
     const data = run.train as unknown as { getState?(): unknown; setState?(s: unknown): void };
     if (ck) {

@@ -141,7 +141,9 @@ function checkChoice(o: OptimizerChoice, table: LRTable): void {
   if (!(OPTIMIZER_NAMES as readonly string[]).includes(name)) {
     throw new UsageError(`--optimizer must be one of ${OPTIMIZER_NAMES.join(', ')} (got '${name}')`);
   }
-  if (!TAKES_ANY_SCHEME.has(name) && table.meta.scheme !== 'uniform') {
+  // a mup-* run directory records muP's table (optimizerTable); resuming it hands that table back
+  const ownTable = name.startsWith('mup-') && table.meta.scheme === 'mup';
+  if (!TAKES_ANY_SCHEME.has(name) && table.meta.scheme !== 'uniform' && !ownTable) {
     throw new UsageError(`--optimizer ${name} sets its own per-tensor steps and runs with one learning rate: use --lr-scheme uniform (got '${table.meta.scheme}')`);
   }
   if (name.startsWith('mup-')) {
