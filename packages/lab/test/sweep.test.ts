@@ -22,7 +22,8 @@ test('sweep config: fixed flags, grid, one-line errors naming the file', () => {
     [{ grid: { lr: [] } }, /s.yaml: grid.lr must be a non-empty list/],
     [{ grid: { lr: 0.1 } }, /grid.lr must be a non-empty list/],
     [{ lr: 1, grid: { lr: [1, 2] } }, /'lr' is both fixed and in the grid/],
-    [{ out: 'x', grid: { lr: [1] } }, /'out' is set by lwlr sweep/],
+    [{ out: 'x', grid: { lr: [1] } }, /'out' is lwlr sweep's/],
+    [{ 'stop-after': 1, grid: { lr: [1] } }, /'stop-after' is lwlr sweep's/],
     [{ '--lr': 1, grid: { a: [1] } }, /'--lr' is not an lwlr train flag name/],
     [{ grid: { lr: [[1]] } }, /grid.lr' must be a string, a finite number or a boolean/],
     [{ grid: { lr: [{ a: 1 }] } }, /grid.lr\[0\] needs a 'name'/],
@@ -142,9 +143,9 @@ test('lwlr sweep: 2x2 grid on synthetic data with 2 workers; a diverging trial i
   assert.ok(Math.abs(g.finalTestAcc.std! - Math.abs(accs[0]! - accs[1]!) / Math.SQRT2) < 1e-12);
 });
 
-test('lwlr sweep: stop() (Ctrl-C) interrupts the running trials, leaves them pending and unmarked', async () => {
+test('lwlr sweep: stop() (Ctrl-C) leaves the running trials pending and unmarked; a re-run resumes them from their checkpoints', async () => {
   const out = tmp();
-  const config = sweepConfigFrom({ ...BASE, limit: 512, epochs: 200, 'batch-size': 8, grid: { lr: [0.01, 0.02, 0.03] } }, 's.yaml');
+  const config = sweepConfigFrom({ ...BASE, limit: 512, epochs: 40, 'batch-size': 8, grid: { lr: [0.01, 0.02, 0.03] } }, 's.yaml');
   const run = new SweepRun({ config, out, workers: 2, log: quiet });
   const pending = run.run();
   setTimeout(() => run.stop(), 3000);
@@ -152,6 +153,10 @@ test('lwlr sweep: stop() (Ctrl-C) interrupts the running trials, leaves them pen
   assert.ok(r.trials.every((t) => t.status === 'pending'), r.trials.map((t) => `${t.status} ${t.error}`).join('; '));
   assert.equal(r.trials.filter((t) => t.error === 'interrupted').length, 2, 'the two running trials were interrupted; the third never started');
   assert.ok(!existsSync(path.join(out, 'trials', r.trials[0]!.id, 'result.json')));
+  const lines: string[] = [];
+  const r2 = await new SweepRun({ config, out, workers: 2, log: (l) => lines.push(l) }).run();
+  assert.ok(r2.trials.every((t) => t.status === 'done' && t.epochs === 40), r2.trials.map((t) => `${t.status} ${t.epochs} ${t.error}`).join('; '));
+  assert.equal(lines.filter((l) => l.includes('(resumed)')).length, 2, lines.join('\n'));
 });
 
 test('lwlr sweep CLI: usage errors are one line, exit 2; --dry-run lists the trials', () => {

@@ -37,7 +37,7 @@ export interface SweepConfig {
 }
 
 /** Flags the sweep sets itself. */
-const RESERVED = ['out', 'quiet', 'help'];
+const RESERVED = ['out', 'quiet', 'help', 'resume', 'stop-after'];
 
 function checkValue(file: string, key: string, v: unknown): SweepValue {
   if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) return v;
@@ -46,7 +46,7 @@ function checkValue(file: string, key: string, v: unknown): SweepValue {
 
 function checkKey(file: string, key: string): void {
   if (!/^[a-z][a-z0-9-]*$/.test(key)) throw new UsageError(`${file}: '${key}' is not an lwlr train flag name (lower-case with dashes, no leading --)`);
-  if (RESERVED.includes(key)) throw new UsageError(`${file}: '${key}' is set by lwlr sweep (each trial gets --out DIR/trials/<id> --quiet)`);
+  if (RESERVED.includes(key)) throw new UsageError(`${file}: '${key}' is lwlr sweep's (each trial runs to the end with --out DIR/trials/<id> --quiet, resumed from its checkpoint after an interruption)`);
 }
 
 /**

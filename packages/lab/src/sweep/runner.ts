@@ -3,14 +3,16 @@
  * thread (`LWLR_NUM_THREADS=1 OMP_NUM_THREADS=1`), `workers` at a time. A trial's outcome is its exit:
  * 0 = done, 1 with "training diverged" = diverged, anything else = failed; none stops the others. Done and
  * diverged trials get a `result.json` marker (written only then), and a re-run skips marked trials; failed
- * and interrupted ones run again. `stop()` (Ctrl-C) sends SIGINT to the running trials, which finish their
- * step and exit; a second `stop()` kills them.
+ * and interrupted ones run again, from their last checkpoint (`lwlr train --resume`) when they have one.
+ * `stop()` (Ctrl-C) sends SIGINT to the running trials, which finish their step, checkpoint and exit; a
+ * second `stop()` kills them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../cli/args.js';
+import { checkpointDir } from '../train/checkpoint.js';
 import type { SweepConfig } from './config.js';
 import { readRunMetrics, sweepResults, writeResults, type SweepResults, type TrialResult, type TrialStatus } from './results.js';
 import { axisArgs, expandTrials, flagArgs, type Trial } from './trials.js';
@@ -36,8 +38,11 @@ export interface SweepOptions {
 /** What a trial's `result.json` holds. */
 interface Marker {
   status: 'done' | 'diverged';
+  /** Of the last run (a resumed trial's time since its resume). */
   wallSeconds: number;
   error: string | null;
+  /** The last run continued from a checkpoint. */
+  resumed?: boolean;
 }
 
 const MANIFEST = 'sweep.json';
@@ -134,7 +139,8 @@ export class SweepRun {
         count++;
         const acc = r.finalTestAcc !== null ? `  test acc ${(100 * r.finalTestAcc).toFixed(2)}%` : '';
         const loss = r.finalTrainLoss !== null ? `  train loss ${r.finalTrainLoss.toFixed(4)}` : '';
-        log(`[${count}/${trials.length}] ${t.id}: ${r.status}${loss}${acc}${r.error ? `  (${r.error})` : ''}  ${r.wallSeconds?.toFixed(1)} s`);
+        const resumed = readMarker(path.join(out, 'trials', t.id))?.resumed ? ' (resumed)' : '';
+        log(`[${count}/${trials.length}] ${t.id}: ${r.status}${resumed}${loss}${acc}${r.error ? `  (${r.error})` : ''}  ${r.wallSeconds?.toFixed(1)} s`);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(this.o.workers, todo.length)) }, worker));
@@ -159,14 +165,25 @@ export class SweepRun {
     writeFileSync(file, text);
   }
 
-  private runTrial(t: Trial): Promise<TrialResult> {
+  /** Runs a trial: resumed from its checkpoint when it has one (a fresh run if the resume is refused). */
+  private async runTrial(t: Trial): Promise<TrialResult> {
+    const dir = path.join(this.o.out, 'trials', t.id);
+    if (checkpointDir(dir) !== undefined && existsSync(path.join(dir, 'config.json'))) {
+      const r = await this.spawnTrial(t, ['--resume', dir, '--out', dir, '--quiet'], true);
+      // a refused resume (exit 2: a torn or foreign checkpoint) falls back to a fresh run
+      if (!(r.status === 'failed' && r.error !== null && /--resume/.test(r.error))) return r;
+    }
+    return this.spawnTrial(t, [...t.argv, '--out', dir, '--quiet'], false);
+  }
+
+  private spawnTrial(t: Trial, args: string[], resumed: boolean): Promise<TrialResult> {
     const { out } = this.o;
     const dir = path.join(out, 'trials', t.id);
     mkdirSync(dir, { recursive: true });
-    const logFile = createWriteStream(path.join(dir, 'log.txt'));
+    const logFile = createWriteStream(path.join(dir, 'log.txt'), { flags: resumed ? 'a' : 'w' });
     const started = performance.now();
     // detached: its own process group, so a terminal's Ctrl-C reaches the sweep only, which forwards one SIGINT
-    const child = spawn(process.execPath, [LWLR_BIN, 'train', ...t.argv, '--out', dir, '--quiet'], {
+    const child = spawn(process.execPath, [LWLR_BIN, 'train', ...args], {
       env: { ...process.env, ...TRIAL_ENV }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     });
     this.children.add(child);
@@ -194,7 +211,7 @@ export class SweepRun {
           error ??= signal ? `killed by ${signal}` : `exit ${code}`;
         }
         if (status === 'done' || status === 'diverged') {
-          const marker: Marker = { status, wallSeconds: wall, error };
+          const marker: Marker = { status, wallSeconds: wall, error, resumed };
           writeFileSync(path.join(dir, 'result.json'), `${JSON.stringify(marker)}\n`);
         }
         resolve(trialResult(out, t, status, wall, error));
