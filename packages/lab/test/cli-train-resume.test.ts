@@ -124,3 +124,22 @@ test('lwlr train --save-weights / --init-weights: TF.js directory round trip; a 
   assert.match(bad.err, /^lwlr: error: --init-weights .*tfjs-model: does not fit the model \(3 difference\(s\): fc1\.kernel has shape \[784,32\] in the file, \[784,16\] in the model; /);
   assert.equal(bad.err.trim().split('\n').length, 1);
 });
+
+test('lwlr train --resume: ViT with dropout, stochastic depth and a validation split continues bit for bit (onednn)', () => {
+  const d = tmp();
+  const args = ['train', '--model', 'vit-tiny', '--data', 'synthetic', '--limit', '64', '--batch-size', '16', '--backend', 'onednn',
+    '--lr-scheme', 'uniform', '--optimizer', 'adamw', '--lr', '0.001', '--drop', '0.1', '--drop-path', '0.1', '--val-split', '16',
+    '--epochs', '3', '--log-every', '1', '--quiet'];
+  const full = lwlr(...args, '--out', path.join(d, 'full'));
+  assert.equal(full.code, 0, full.err);
+  const a = path.join(d, 'a');
+  assert.equal(lwlr(...args, '--stop-after', '1', '--out', a).code, 0);
+  const state = JSON.parse(readFileSync(path.join(a, 'checkpoint', 'state.json'), 'utf8'));
+  assert.equal(state.dropCounters['blocks.1.drop_path1'], 3, 'the drop-path stream position is saved');
+  const rest = lwlr('train', '--resume', a);
+  assert.equal(rest.code, 0, rest.err);
+  const m = metrics(a);
+  assert.deepEqual(m, metrics(path.join(d, 'full')));
+  assert.ok((m.at(-1) as { valAcc?: number }).valAcc !== undefined, 'validation metrics');
+  assert.deepEqual(tensors(path.join(a, 'checkpoint', 'weights.safetensors')), tensors(path.join(d, 'full', 'checkpoint', 'weights.safetensors')));
+});
