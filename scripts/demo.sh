@@ -40,3 +40,7 @@ train layerwise --lr-scheme layerwise --lr-table "$OUT/lr.json"   # the table me
 echo
 echo "== Uniform vs layer-wise (final epoch; train loss = mean over the last epoch)"
 npx lwlr compare "$OUT/uniform" "$OUT/layerwise"
+
+echo
+echo "== Report: eta map, loss and accuracy curves, summary (self-contained HTML, opens offline)"
+npx lwlr report "$OUT/uniform" "$OUT/layerwise" --out "$OUT/report.html"

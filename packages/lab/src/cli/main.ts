@@ -7,7 +7,7 @@ const USAGE = `usage: lwlr <command> [flags]
 commands:
   lr        measure layer-wise learning rates (Algorithm 1) and print/save the table
   train     train with uniform, layer-wise or depth-scheme learning rates
-  compare   print the final epoch of runs side by side
+  compare   train several schemes from one init (--schemes a,b --out DIR), or print runs side by side
   info      print a model's parameters (name, shape, numel, kind) and the total
   sweep     run a grid of train trials in parallel processes (results.csv, results.json)
   report    HTML report of runs and sweeps: eta maps, curves, summary, heat maps (--png: PNG/SVG files)
@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(USAGE);
       return command === undefined ? 2 : 0;
     default:
-      throw new UsageError(`unknown command '${command}' (expected lr, train, compare or info)`);
+      throw new UsageError(`unknown command '${command}' (expected lr, train, compare, info, sweep or report)`);
   }
 }
 

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, deriveSeed } from 'layerwise-lr';
 import type { Split } from './dataset.js';
 import type { Augmenter } from './augment/pipeline.js';
+import { randomPermutation } from './augment/mixup.js';
 
 export interface BatchOptions {
   batchSize: number;
@@ -37,17 +38,8 @@ export interface LabeledBatch {
 
 /** The permutation of epoch `epoch` (Fisher-Yates, seeded per epoch). */
 export function epochOrder(count: number, epoch: number, seed: number, shuffle: boolean): Int32Array {
-  const order = new Int32Array(count);
-  for (let i = 0; i < count; i++) order[i] = i;
-  if (!shuffle) return order;
-  const rng = new Rng(deriveSeed(seed, `epoch:${epoch}`));
-  for (let i = count - 1; i > 0; i--) {
-    const j = Math.floor(rng.uniform() * (i + 1));
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
-  return order;
+  if (!shuffle) return Int32Array.from({ length: count }, (_, i) => i);
+  return randomPermutation(new Rng(deriveSeed(seed, `epoch:${epoch}`)), count);
 }
 
 /** A split held as tensors, batched by epoch. Dispose when done. */

@@ -151,7 +151,7 @@ function lineSpec(rows: Array<Record<string, unknown>>, xf: string, yf: string, 
     data: { values: rows },
     transform: [{ calculate: desc, as: 'series' }],
     encoding: {
-      x: { field: xf, type: 'quantitative', title: xt, axis: xf === 'epoch' ? { tickMinStep: 1 } : {} },
+      x: { field: xf, type: 'quantitative', title: xt, axis: xf === 'epoch' ? { tickMinStep: 1, format: 'd' } : {} },
       y: { field: yf, type: 'quantitative', title: yt, scale: log ? { type: 'log' } : { zero: false }, axis: yFormat ? { format: yFormat } : {} },
       color: { field: 'run', type: 'nominal', title: 'run', scale: { domain: runNames } },
       description: { field: 'series' },
