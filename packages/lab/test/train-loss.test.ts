@@ -6,10 +6,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { schemeTable } from 'layerwise-lr';
-import { trainingLoss } from '../src/train/loss.js';
+import { measureLayerwiseLR, meanSoftmaxCrossEntropy, schemeTable } from 'layerwise-lr';
+import { trainingLoss, trainingTarget } from '../src/train/loss.js';
 import { microBatchSizes, trainLoop } from '../src/train/loop.js';
-import { setupRun, initForTraining } from '../src/train/setup.js';
+import { setupRun, initForTraining, measureOnTrainSplit } from '../src/train/setup.js';
 import { makeOptimizer } from '../src/train/optimizers.js';
 import { RunDir } from '../src/train/metrics.js';
 import { readWeights } from '../src/train/weights.js';
@@ -78,4 +78,39 @@ test('gradient accumulation: K micro-batches of B/K step as one batch of B (MLP)
   // the comparison can fail: smoothing changes the weights beyond the tolerance
   const smoothed = await train(4, 0.3);
   assert.ok(Math.abs(smoothed.w['fc1.kernel'].data[0] - one.w['fc1.kernel'].data[0]) > 1e-5 || smoothed.res[1].trainLoss !== one.res[1].trainLoss);
+});
+
+test('trainingTarget: the soft target of Mixup and label smoothing (rows sum to 1)', async () => {
+  await tf.setBackend('cpu');
+  const y = tf.tensor1d([2, 0], 'int32');
+  const y2 = tf.tensor1d([1, 0], 'int32');
+  const t = trainingTarget({ y, mixup: { y2, lambda: 0.7 } }, 3, 0.3);
+  // (1 - 0.3) * (0.7 onehot(y) + 0.3 onehot(y2)) + 0.1
+  const want = [[0.1, 0.1 + 0.21, 0.1 + 0.49], [0.1 + 0.7, 0.1, 0.1]];
+  const got = t.arraySync();
+  for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) close(got[i][j], want[i][j], 1e-6, `target[${i}][${j}]`);
+  tf.dispose([t, y, y2]);
+});
+
+test('Algorithm 1 measures the training loss: with label smoothing, G is that of the smoothed cross-entropy', async () => {
+  await tf.setBackend('cpu');
+  const opts = { model: 'mlp', data: 'synthetic', limit: 128, width: 16, batchSize: 32, seed: 3 } as const;
+  const a = await setupRun(opts);
+  const before = tf.memory().numTensors;
+  const smoothed = await measureOnTrainSplit(a, { steps: 3, init: 'fan-out', seed: 3, batchSize: 32, labelSmoothing: 0.2 });
+  assert.equal(tf.memory().numTensors, before, 'no tensor left by the measurement');
+  const b = await setupRun(opts);
+  // the reference: the library's measurement with an explicit smoothed loss on integer labels
+  const loss = (yTrue: tf.Tensor, logits: tf.Tensor) => tf.tidy(() => {
+    const target = tf.add(tf.mul(tf.oneHot(tf.cast(yTrue, 'int32') as tf.Tensor1D, 10), 0.8), 0.02);
+    return meanSoftmaxCrossEntropy(target, logits);
+  });
+  const reference = await measureLayerwiseLR(b.model, b.train.stream(), { steps: 3, init: 'fan-out', seed: 3, loss, disposeBatches: true });
+  const plain = await measureOnTrainSplit(await setupRun(opts), { steps: 3, init: 'fan-out', seed: 3, batchSize: 32 });
+  for (const [i, e] of smoothed.entries.entries()) {
+    close(e.G!, reference.entries[i].G!, 1e-6 * reference.entries[i].G!, `G of ${e.name}`);
+  }
+  assert.ok(smoothed.entries.some((e, i) => Math.abs(e.G! - plain.entries[i].G!) > 1e-3 * plain.entries[i].G!), 'smoothing changes G');
+  a.dispose();
+  b.dispose();
 });

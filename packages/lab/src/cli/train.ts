@@ -192,6 +192,7 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
         try {
           table = await measureOnTrainSplit(run, {
             steps, init, seed, exponent: f.exponent as number, batchSize: f.batchSize as number,
+            labelSmoothing: f.labelSmoothing as number,
             onStep: (t, T) => { if (!f.quiet && process.stdout.isTTY) process.stdout.write(`\rmeasuring G: ${t}/${T}`); },
             shouldStop,
           });

@@ -25,15 +25,26 @@ export interface LossTargets {
 export function trainingLoss(t: LossTargets, logits: tf.Tensor, smoothing = 0): tf.Scalar {
   if (!(smoothing >= 0 && smoothing < 1)) throw new Error(`label smoothing must be in [0, 1), got ${smoothing}`);
   if (smoothing === 0 && !t.mixup) return meanSoftmaxCrossEntropy(t.y, logits);
+  return tf.tidy(() => meanSoftmaxCrossEntropy(trainingTarget(t, logits.shape[logits.rank - 1]!, smoothing), logits));
+}
+
+/**
+ * The soft target [B, C] of {@link trainingLoss}: `(1 - eps) * (lambda onehot(y) + (1 - lambda) onehot(y2)) + eps / C`
+ * (without Mixup, lambda = 1). The caller disposes it.
+ *
+ * @example
+ * ```ts
+ * const target = trainingTarget({ y, mixup: { y2, lambda: 0.7 } }, 10, 0); // rows sum to 1
+ * ```
+ */
+export function trainingTarget(t: LossTargets, numClasses: number, smoothing = 0): tf.Tensor2D {
   return tf.tidy(() => {
-    const C = logits.shape[logits.rank - 1]!;
     const on = 1 - smoothing;
-    const off = smoothing / C;
-    const hot = (y: tf.Tensor1D, w: number) => tf.mul(tf.oneHot(tf.cast(y, 'int32') as tf.Tensor1D, C), w * on);
+    const hot = (y: tf.Tensor1D, w: number) => tf.mul(tf.oneHot(tf.cast(y, 'int32') as tf.Tensor1D, numClasses), w * on);
     let target = t.mixup
       ? tf.add(hot(t.y, t.mixup.lambda), hot(t.mixup.y2, 1 - t.mixup.lambda))
       : hot(t.y, 1);
-    if (off > 0) target = tf.add(target, off);
-    return meanSoftmaxCrossEntropy(target, logits);
+    if (smoothing > 0) target = tf.add(target, smoothing / numClasses);
+    return target as tf.Tensor2D;
   });
 }

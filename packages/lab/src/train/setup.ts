@@ -11,6 +11,7 @@ import { Augmenter } from '../data/augment/pipeline.js';
 import { resolveAugment, type AugmentLevel } from '../data/augment/policy.js';
 import type { RandAugmentOptions } from '../data/augment/randaugment.js';
 import { BatchSource, type LabeledBatch } from '../data/batches.js';
+import { trainingTarget } from './loss.js';
 import { buildModel } from '../models/registry.js';
 
 export interface SetupOptions {
@@ -145,18 +146,27 @@ export class InterruptedError extends Error {}
 /**
  * The training split's batches across epochs, letting the event loop run between two batches (so a Ctrl-C
  * handler can run) and ending with {@link InterruptedError} once `shouldStop` says so.
+ *
+ * Algorithm 1 measures the gradients of the loss training will minimize: with Mixup or label smoothing the
+ * labels become the soft target of {@link trainingTarget} (cross-entropy is linear in the target, so this is
+ * `lambda CE(y) + (1 - lambda) CE(y2)`, smoothed), on the same mixed images.
  */
-async function* interruptible(batches: Iterable<LabeledBatch>, shouldStop?: () => boolean): AsyncGenerator<LabeledBatch> {
+async function* interruptible(
+  batches: Iterable<LabeledBatch>, numClasses: number, labelSmoothing: number, shouldStop?: () => boolean,
+): AsyncGenerator<{ x: tf.Tensor; y: tf.Tensor }> {
   for (const b of batches) {
-    // Algorithm 1's loss is plain cross-entropy on (x, y): a Mixup batch's second labels are not used (its
-    // images stay mixed, as training sees them) and are disposed here, since the measurement disposes x and y only
-    if (b.mixup) b.mixup.y2.dispose();
     await new Promise((resolve) => setImmediate(resolve));
     if (shouldStop?.()) {
-      tf.dispose([b.x, b.y]);
+      tf.dispose([b.x, b.y, b.mixup?.y2]);
       throw new InterruptedError('interrupted during the measurement of the learning rates');
     }
-    yield { x: b.x, y: b.y };
+    if (!b.mixup && labelSmoothing === 0) {
+      yield { x: b.x, y: b.y };
+      continue;
+    }
+    const y = trainingTarget(b, numClasses, labelSmoothing);
+    tf.dispose([b.y, b.mixup?.y2]);
+    yield { x: b.x, y };
   }
 }
 
@@ -165,10 +175,14 @@ export async function measureOnTrainSplit(
   run: RunSetup,
   o: {
     steps: number; init: InitMode; seed: number; exponent?: number; batchSize: number;
+    /** The training loss's label smoothing (default 0). */
+    labelSmoothing?: number;
     onStep?: (t: number, T: number) => void; shouldStop?: () => boolean;
   },
 ): Promise<LRTable> {
-  return measureLayerwiseLR(run.model, interruptible(run.train.stream(), o.shouldStop), {
+  const numClasses = (run.model.outputs[0].shape as number[])[1];
+  const batches = interruptible(run.train.stream(), numClasses, o.labelSmoothing ?? 0, o.shouldStop);
+  return measureLayerwiseLR(run.model, batches, {
     steps: o.steps, init: o.init, seed: o.seed, exponent: o.exponent, batchSize: o.batchSize,
     keepInit: true, disposeBatches: true, onStep: o.onStep,
   });
