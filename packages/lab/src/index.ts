@@ -28,3 +28,4 @@ export * from './train/weights.js';
 export * from './train/loss.js';
 export * from './models/resnet.js';
 export * from './models/zoo.js';
+export * from './interop/index.js';

@@ -11,6 +11,7 @@ commands:
   info      print a model's parameters (name, shape, numel, kind) and the total
   sweep     run a grid of train trials in parallel processes (results.csv, results.json)
   report    HTML report of runs and sweeps: eta maps, curves, summary, heat maps (--png: PNG/SVG files)
+  convert   weights (safetensors) to/from PyTorch state_dict names and layout; LR tables to torch names
 
 lwlr <command> --help shows the flags.`;
 
@@ -23,11 +24,12 @@ async function main(argv: string[]): Promise<number> {
     case 'info': return (await import('./info.js')).infoCommand(rest);
     case 'sweep': return (await import('./sweep.js')).sweepCommand(rest);
     case 'report': return (await import('./report.js')).reportCommand(rest);
+    case 'convert': return (await import('./convert.js')).convertCommand(rest);
     case undefined: case '--help': case 'help':
       console.log(USAGE);
       return command === undefined ? 2 : 0;
     default:
-      throw new UsageError(`unknown command '${command}' (expected lr, train, compare, info, sweep or report)`);
+      throw new UsageError(`unknown command '${command}' (expected lr, train, compare, info, sweep, report or convert)`);
   }
 }
 
