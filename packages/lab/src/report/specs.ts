@@ -257,7 +257,10 @@ export function heatmapSpec(sweep: SweepData, opts: { metric?: SweepMetric; x?: 
     title: `${sweep.name}: ${title}`,
     config: { ...CONFIG, view: { stroke: null } },
     data: { values: cells },
-    facet: { column: { field: 'panel', type: 'nominal', title: null, header: { labelFontSize: 12 } } },
+    // panels wrap after three, so that five schemes (the paper's Figure 7) stay readable on a page
+    // in the sweep file's order (cells follow the trials, which follow the grid), not alphabetical
+    facet: { field: 'panel', type: 'nominal', title: null, header: { labelFontSize: 12 }, sort: [...new Set(cells.map((c) => c.panel))] },
+    columns: 3,
     spec: {
       width: Math.max(160, xs.length * 48), height: Math.max(120, ys.length * 32),
       layer: [
