@@ -222,6 +222,14 @@ test('lwlr convert: weights both ways (model from the metadata), an LR table, on
   assert.equal(r.code, 0, r.err);
   const back = decodeSafetensors(readFileSync(path.join(dir, 'back.safetensors'))).tensors;
   for (const [k, a] of Object.entries(ours)) assert.deepEqual([...back[k]!.data], [...a.data], k);
+  // torch -> a TF.js model directory (model.json + weights.bin) -> torch again: the same tensors
+  r = lwlr('convert', ...flags, '--model', 'mlp', '--from', path.join(dir, 't.safetensors'), '--to', path.join(dir, 'tfjs-model'), '--format', 'tfjs');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /wrote 4 weights \(TF\.js model directory, mlp\)/);
+  r = lwlr('convert', ...flags, '--from', path.join(dir, 'tfjs-model'), '--to', path.join(dir, 't2.safetensors'), '--format', 'torch');
+  assert.equal(r.code, 0, r.err);
+  const t2 = decodeSafetensors(readFileSync(path.join(dir, 't2.safetensors'))).tensors;
+  for (const [k, a] of Object.entries(t.tensors)) assert.deepEqual([...t2[k]!.data], [...a.data], `${k} via TF.js`);
   // the loaded weights fit the model (setWeights checks names and shapes)
   const again = buildModel('mlp', { inputShape: [4, 4, 3], numClasses: 5, width: 8, depth: 2 });
   setWeights(again, back, 'back');
@@ -238,6 +246,7 @@ test('lwlr convert: weights both ways (model from the metadata), an LR table, on
     [['--model', 'mlp', ...flags, '--from', path.join(dir, 't.safetensors'), '--to', path.join(dir, 'x.safetensors'), '--format', 'torch'], /already in torch layout/],
     [['--lr-table', path.join(dir, 'lr.json'), '--format', 'tfjs', '--out', 'x.json'], /--format torch/],
     [['--model', 'nope', '--format', 'torch'], /--model must be one of/],
+    [['--model', 'mlp', '--from', path.join(dir, 'w.safetensors'), '--to', path.join(dir, 'dir'), '--format', 'torch'], /expected a file name ending in \.safetensors/],
   ];
   for (const [args, re] of bad) {
     r = lwlr('convert', ...args);

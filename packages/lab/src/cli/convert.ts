@@ -1,14 +1,16 @@
 /**
- * `lwlr convert`: weights between our safetensors (tfjs layout, our names) and a PyTorch state_dict in
- * safetensors (torchvision / timm names, torch layout), and LR tables to torch names. The model is built
+ * `lwlr convert`: weights between ours (safetensors in tfjs layout with our names, or a TF.js model directory)
+ * and a PyTorch state_dict in safetensors (torchvision / timm names, torch layout), and LR tables to torch names. The model is built
  * (cpu backend) only for its weight names and shapes. See `src/interop/torch.ts` for the mapping.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { helpText, parseFlags, UsageError, type FlagSpecs } from './args.js';
 import { COMMON_FLAGS } from './common.js';
 import { buildModel, modelNames } from '../models/registry.js';
-import { modelWeights } from '../train/weights.js';
+import { loadWeightsFile, modelWeights, readWeights, saveWeightsFile, setWeights } from '../train/weights.js';
+import { decodeSafetensors, encodeSafetensors } from '../safetensors.js';
 import { inferTorchFamily, torchFamilyOf, torchMapping, type TorchFamily } from '../interop/torch.js';
 import { convertSafetensors, lrTableToTorch, type WeightsLayout } from '../interop/torch-files.js';
 
@@ -20,8 +22,8 @@ const FLAGS: FlagSpecs = {
   width: COMMON_FLAGS.width,
   depth: COMMON_FLAGS.depth,
   'width-mult': COMMON_FLAGS['width-mult'],
-  from: { type: 'string', help: 'input weights (.safetensors)' },
-  to: { type: 'string', help: 'output weights (.safetensors)' },
+  from: { type: 'string', help: 'input weights: .safetensors, or a TF.js model directory (with --format torch)' },
+  to: { type: 'string', help: 'output weights: .safetensors, or a TF.js model directory (with --format tfjs)' },
   format: { type: 'string', choices: ['torch', 'tfjs'], help: 'layout to write: torch (state_dict names, [out,in,kh,kw]) or tfjs (ours)' },
   'lr-table': { type: 'string', help: 'convert this LR table (lr-table.json) to torch names instead of weights' },
   out: { type: 'string', help: 'output of --lr-table (JSON)' },
@@ -32,6 +34,7 @@ const SUMMARY = `Convert weights and LR tables to and from PyTorch.
 
   lwlr convert --model resnet18-cifar --image-size 32 --channels 3 --from final.safetensors --to torch.safetensors --format torch
   lwlr convert --model resnet18-cifar --image-size 32 --channels 3 --from torch.safetensors --to ours.safetensors --format tfjs
+  lwlr convert --model resnet18-cifar --image-size 32 --channels 3 --from torch.safetensors --to tfjs-model --format tfjs   (model.json + weights.bin)
   lwlr convert --lr-table lr-table.json --format torch --out lr-table-torch.json   (--model optional: inferred from the names)`;
 
 export async function convertCommand(argv: string[]): Promise<number> {
@@ -56,45 +59,69 @@ export async function convertCommand(argv: string[]): Promise<number> {
   for (const k of ['from', 'to'] as const) if (!f[k]) throw new UsageError(`--${k} is required (a .safetensors file), or use --lr-table`);
   const from = f.from as string;
   const to = f.to as string;
+  const layout = f.format as WeightsLayout;
   if (!existsSync(from)) throw new UsageError(`--from ${from}: no such file`, 1);
-  if (!to.endsWith('.safetensors')) throw new UsageError(`--to ${to}: expected a file name ending in .safetensors`);
+  // a TF.js model directory (model.json + weights.bin) is ours: read for --format torch, written for --format tfjs
+  const fromTfjs = !from.endsWith('.safetensors');
+  const toTfjs = !to.endsWith('.safetensors');
+  if (fromTfjs && layout !== 'torch') throw new UsageError(`--from ${from}: a TF.js model directory converts with --format torch (or give a .safetensors file)`);
+  if (toTfjs && layout !== 'tfjs') throw new UsageError(`--to ${to}: expected a file name ending in .safetensors (a TF.js model directory only with --format tfjs)`);
   for (const k of ['numClasses', 'imageSize', 'channels'] as const) {
     if ((f[k] as number) < 1) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be >= 1`);
   }
-  const input = readFileSync(from);
-  let name = model;
-  if (name === undefined) {
-    const meta = headerMetadata(input);
-    name = meta?.model;
-    if (!name || !modelNames().includes(name)) throw new UsageError(`--model is required (${from} names no model in its metadata)`);
-  }
+  const name = model ?? (fromTfjs ? tfjsMetadata(from) : headerMetadata(readFileSync(from)))?.model;
+  if (!name || !modelNames().includes(name)) throw new UsageError(`--model is required (${from} names no model in its metadata)`);
   const size = f.imageSize as number;
   const inputShape: [number, number, number] = [size, size, f.channels as number];
-  // only names and shapes are needed: the cpu backend builds any model without the native addon
+  // names and shapes (and TF.js directories) only: the cpu backend builds any model without the native addon
   await tf.setBackend('cpu');
   (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   const built = buildModel(name, {
     inputShape, numClasses: f.numClasses as number, width: f.width as number, depth: f.depth as number,
     widthMultiplier: f.widthMult as number | undefined,
   });
-  const specs = modelWeights(built).map((w) => ({ name: w.name, shape: [...w.variable.shape] }));
-  built.dispose();
-  const mapping = torchMapping(specs, { family: family(name), inputShape });
-  const layout = f.format as WeightsLayout;
-  let out;
   try {
-    out = convertSafetensors(input, mapping, layout, `--from ${from}`, { model: name });
-  } catch (e) {
-    const msg = (e as Error).message;
-    throw new Error(/shape/.test(msg) ? `${msg} (are --num-classes, --image-size, --channels, --width as trained?)` : msg);
+    const specs = modelWeights(built).map((w) => ({ name: w.name, shape: [...w.variable.shape] }));
+    const mapping = torchMapping(specs, { family: family(name), inputShape });
+    let input: Uint8Array;
+    if (fromTfjs) {
+      loadWeightsFile(built, from, `--from ${from}`);
+      input = encodeSafetensors(readWeights(built), { layout: 'tfjs' });
+    } else input = readFileSync(from);
+    let out;
+    try {
+      out = convertSafetensors(input, mapping, layout, `--from ${from}`, { model: name });
+    } catch (e) {
+      const msg = (e as Error).message;
+      throw new Error(/shape/.test(msg) ? `${msg} (are --num-classes, --image-size, --channels, --width as trained?)` : msg);
+    }
+    if (toTfjs) {
+      if (out.missing.length) throw new Error(`--from ${from}: a TF.js model directory needs every weight; ${out.missing.length} missing (first: ${out.missing.slice(0, 3).join(', ')})`);
+      setWeights(built, decodeSafetensors(out.bytes).tensors, `--from ${from}`);
+      await saveWeightsFile(built, to, { model: name });
+      console.log(`wrote ${out.count} weights (TF.js model directory, ${name}) to ${to}`);
+      return 0;
+    }
+    writeFileSync(to, out.bytes);
+    console.log(`wrote ${out.count} tensors (${layout} layout, ${name}) to ${to}`);
+    if (out.missing.length) {
+      const hint = layout === 'torch' ? '; in torch load with load_state_dict(..., strict=False)' : '';
+      console.log(`note: ${out.missing.length} of the model's ${mapping.entries.length} tensors were not in ${from} (first: ${out.missing.slice(0, 3).join(', ')})${hint}`);
+    }
+    return 0;
+  } finally {
+    built.dispose();
   }
-  writeFileSync(to, out.bytes);
-  console.log(`wrote ${out.count} tensors (${layout} layout, ${name}) to ${to}`);
-  if (out.missing.length) {
-    const hint = layout === 'torch' ? "; in torch load with load_state_dict(..., strict=False)" : '';
-    console.log(`note: ${out.missing.length} of the model's ${mapping.entries.length} tensors were not in ${from} (first: ${out.missing.slice(0, 3).join(', ')})${hint}`);
+}
+
+/** `userDefinedMetadata` of a TF.js model directory's model.json, if readable. */
+function tfjsMetadata(dir: string): Record<string, string> | undefined {
+  try {
+    const file = path.basename(dir) === 'model.json' ? dir : path.join(dir, 'model.json');
+    return JSON.parse(readFileSync(file, 'utf8')).userDefinedMetadata;
+  } catch {
+    return undefined;
   }
-  return 0;
 }
 
 /** The `__metadata__` of a safetensors header, if readable. */
