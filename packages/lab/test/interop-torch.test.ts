@@ -314,7 +314,9 @@ test('PyTorch parity: converted weights give the same logits (torchvision resnet
   }
   writeFileSync(path.join(dir, 'x.safetensors'), encodeSafetensors(inputs));
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
-  const r = spawnSync('/usr/bin/python3', [path.join(fixtures, 'interop-torch-parity.py'), dir, path.resolve(pkg, '..', '..', 'examples')], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/python3', [path.join(fixtures, 'interop-torch-parity.py'), dir, path.resolve(pkg, '..', '..', 'examples')], {
+    encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' }, // no __pycache__ in examples/
+  });
   assert.equal(r.status, 0, r.stderr);
   const got = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
   const report: string[] = [];
