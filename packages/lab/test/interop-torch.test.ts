@@ -87,6 +87,8 @@ test('names: BatchNorm, fused qkv, Swin downsample and head, ConvNeXt layer scal
   assert.throws(() => torchMapping([{ name: 'a.foo', shape: [1] }, { name: 'b.bar', shape: [1] }, { name: 'fc.bias', shape: [1] }], { family: 'resnet' }),
     /^Error: torch mapping \(resnet\): no torch name for 2 weight\(s\): a\.foo, b\.bar$/);
   assert.throws(() => torchMapping([{ name: 'blocks.0.attn.q.kernel', shape: [4, 4] }], { family: 'vit' }), /attn\.qkv\.weight is fused from q, k, v but the model has no k, v part/);
+  assert.throws(() => torchMapping([{ name: 'bn.gamma', shape: [2] }, { name: 'bn.kernel', shape: [2, 2] }], { family: 'resnet' }),
+    /^Error: torch mapping \(resnet\): bn\.kernel and bn\.gamma both map to bn\.weight$/);
   assert.equal(torchFamilyOf('resnet18-cifar'), 'resnet');
   assert.equal(torchFamilyOf('vit-tiny'), 'vit');
   assert.equal(torchFamilyOf('swin-cpu'), 'swin');

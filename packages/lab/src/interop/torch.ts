@@ -193,7 +193,9 @@ export function torchMapping(specs: readonly WeightSpec[], o: TorchMappingOption
     }
     const part: TorchPart = { name: s.name, shape: [...s.shape], transform, rows: [0, 0] };
     const seen = byTorch.get(r.torch);
-    if (seen && r.fusedIndex === null) throw new Error(`torch mapping (${o.family}): ${s.name} and ${seen.entry.parts[0]!.name} both map to ${r.torch}`);
+    if (seen && (r.fusedIndex === null || seen.slots.length !== 3)) {
+      throw new Error(`torch mapping (${o.family}): ${s.name} and ${seen.slots.find(Boolean)!.name} both map to ${r.torch}`);
+    }
     if (seen) {
       if (seen.slots[r.fusedIndex!]) throw new Error(`torch mapping (${o.family}): two weights for part ${'qkv'[r.fusedIndex!]} of ${r.torch}`);
       seen.slots[r.fusedIndex!] = part;
