@@ -144,3 +144,19 @@ test('training loop: Mixup batches train with lambda*CE(y) + (1-lambda)*CE(y2), 
   assert.equal(m1.grew, plain.grew, 'y2 is disposed with its batch (only the optimizer state remains)');
   assert.equal(m2.grew, plain.grew, 'and with its micro-batches');
 });
+
+test('--train-init default: Algorithm 1 measures at the measurement init and gives the model its own init back', async () => {
+  await tf.setBackend('cpu');
+  const weights = (m: tf.LayersModel) => collectParams(m).map((p) => Array.from(p.variable.dataSync()));
+  const opts = { model: 'mlp', data: 'synthetic', limit: 128, width: 8, batchSize: 32, seed: 4 } as const;
+  const a = await setupRun(opts);
+  const own = weights(a.model);
+  const restored = await measureOnTrainSplit(a, { steps: 3, init: 'fan-out', seed: 4, batchSize: 32, keepInit: false });
+  assert.deepEqual(weights(a.model), own, 'the default init is back');
+  const b = await setupRun(opts);
+  const kept = await measureOnTrainSplit(b, { steps: 3, init: 'fan-out', seed: 4, batchSize: 32 });
+  assert.notDeepEqual(weights(b.model), own, 'keepInit (the default) leaves the measurement init');
+  assert.deepEqual(restored.entries.map((e) => e.eta), kept.entries.map((e) => e.eta), 'same etas either way');
+  a.dispose();
+  b.dispose();
+});

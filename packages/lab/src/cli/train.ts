@@ -31,6 +31,10 @@ export const TRAIN_FLAGS: FlagSpecs = {
   'lr-scheme': { type: 'string', default: 'layerwise', choices: SCHEMES, help: 'per-parameter learning rates' },
   'lr-table': { type: 'string', help: 'use a saved LR table (from lwlr lr --out) instead of measuring' },
   'lr-steps': { type: 'int', help: 'T for the layerwise scheme (default: one epoch, as the paper)' },
+  'train-init': {
+    type: 'string', default: 'measurement', choices: ['measurement', 'default'],
+    help: "weights training starts from: the measurement init (--init, seeded) or the model's own default init (torchvision/timm style, seeded); Algorithm 1 measures at --init either way",
+  },
   'drop-last': { type: 'boolean', default: false, help: 'drop the last partial batch of each epoch' },
   'accum-steps': { type: 'int', default: 1, help: 'split each --batch-size batch into K micro-batches (gradient accumulation; same run, less memory)' },
   'label-smoothing': { type: 'number', default: 0, help: 'label smoothing epsilon (torch CrossEntropyLoss semantics)' },
@@ -169,8 +173,10 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
         throw new UsageError(`--resume ${out}: ${file}: ${(e as Error).message.split('\n').join('; ')}`, 1);
       }
     } else {
-      // Every scheme trains from the same seeded measurement init, so runs differ only in learning rates.
-      initForTraining(run, init, seed);
+      // Every scheme trains from the same seeded init (the measurement init, or with --train-init default the
+      // model's own seeded init), so runs differ only in learning rates.
+      const fromMeasurementInit = f.trainInit === 'measurement';
+      if (fromMeasurementInit) initForTraining(run, init, seed);
       if (f.lrTable) {
         try {
           table = LRTable.fromJSON(readFileSync(f.lrTable as string, 'utf8'));
@@ -192,7 +198,7 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
         try {
           table = await measureOnTrainSplit(run, {
             steps, init, seed, exponent: f.exponent as number, batchSize: f.batchSize as number,
-            labelSmoothing: f.labelSmoothing as number,
+            labelSmoothing: f.labelSmoothing as number, keepInit: fromMeasurementInit,
             onStep: (t, T) => { if (!f.quiet && process.stdout.isTTY) process.stdout.write(`\rmeasuring G: ${t}/${T}`); },
             shouldStop,
           });

@@ -170,13 +170,15 @@ async function* interruptible(
   }
 }
 
-/** Algorithm 1 on T training minibatches (epoch 0, 1, ... of the seeded order); the model keeps the measurement init. */
+/** Algorithm 1 on T training minibatches (epoch 0, 1, ... of the seeded order); the model keeps the measurement init unless `keepInit: false`. */
 export async function measureOnTrainSplit(
   run: RunSetup,
   o: {
     steps: number; init: InitMode; seed: number; exponent?: number; batchSize: number;
     /** The training loss's label smoothing (default 0). */
     labelSmoothing?: number;
+    /** Leave the model at the measurement init (default true: what `lwlr train` trains from); false restores its weights. */
+    keepInit?: boolean;
     onStep?: (t: number, T: number) => void; shouldStop?: () => boolean;
   },
 ): Promise<LRTable> {
@@ -184,6 +186,6 @@ export async function measureOnTrainSplit(
   const batches = interruptible(run.train.stream(), numClasses, o.labelSmoothing ?? 0, o.shouldStop);
   return measureLayerwiseLR(run.model, batches, {
     steps: o.steps, init: o.init, seed: o.seed, exponent: o.exponent, batchSize: o.batchSize,
-    keepInit: true, disposeBatches: true, onStep: o.onStep,
+    keepInit: o.keepInit ?? true, disposeBatches: true, onStep: o.onStep,
   });
 }
