@@ -32,7 +32,7 @@ train() { # $1 = run name, rest = scheme flags
   echo
   echo "== Training ($name): SGD lr $LR, momentum 0.9, wd 5e-4, $EPOCHS epochs, 1 warmup epoch then cosine, same init and data order"
   npx lwlr train "${common[@]}" --optimizer sgd --lr "$LR" --momentum 0.9 --wd 5e-4 --epochs "$EPOCHS" \
-    --warmup-epochs 1 --quiet --out "$OUT/$name" "$@"
+    --warmup-epochs 1 --quiet --overwrite --out "$OUT/$name" "$@"
 }
 train uniform --lr-scheme uniform
 train layerwise --lr-scheme layerwise --lr-table "$OUT/lr.json"   # the table measured above

@@ -132,3 +132,16 @@ test('lwlr info: the parameter table and total, as text and JSON', () => {
   assert.match(t.out, /^total: 103 parameters in 4 tensors$/m);
   assert.equal(t.err, '');
 });
+
+test('lwlr train never replaces a run by accident: an --out holding one is refused, --overwrite starts over', () => {
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'lwlr-cli-')), 'run');
+  const args = ['train', '--data', 'synthetic', '--limit', '64', '--width', '8', '--batch-size', '32', '--epochs', '1', '--lr-scheme', 'uniform', '--backend', 'cpu', '--quiet', '--out', out];
+  assert.equal(lwlr(...args).code, 0);
+  const before = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8');
+  const again = lwlr(...args);
+  assert.equal(again.code, 2);
+  assert.equal(again.err.trim(), `lwlr: error: --out ${out} already holds a run (a checkpoint): continue it with --resume ${out}, or pass --overwrite to start over`);
+  assert.equal(readFileSync(path.join(out, 'metrics.jsonl'), 'utf8'), before, 'the run is untouched');
+  assert.equal(lwlr(...args, '--overwrite').code, 0);
+  assert.equal(JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')).overwrite, undefined, 'an invocation flag, not the run\'s');
+});

@@ -7,7 +7,7 @@
  * cosine schedule is then re-planned over the new length —, `--stop-after`, `--quiet`, `--save-weights`,
  * `--tensorboard`, and `--backend`, which then only warns that bit-for-bit continuation needs the same one).
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { selectBackend, type BackendChoice } from 'tfjs-backend-onednn';
 import { LRTable, excludeFromWeightDecay, schemeTable, type ChainOptimizer, type InitMode } from 'layerwise-lr';
@@ -18,7 +18,7 @@ import { setupRun, initForTraining, measureOnTrainSplit, InterruptedError } from
 import { trainLoop, type LoopOptions } from '../train/loop.js';
 import { makeOptimizer, optimizerChoiceFromFlags, optimizerTable, OPTIMIZER_FLAGS } from '../train/optimizers.js';
 import { RunDir, csvSink } from '../train/metrics.js';
-import { loadCheckpoint, removeCheckpoints, restoreCheckpoint, rollBackMetrics, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
+import { checkpointDir, loadCheckpoint, removeCheckpoints, restoreCheckpoint, rollBackMetrics, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { loadWeightsFile, saveWeightsFile } from '../train/weights.js';
 import { tensorBoardSink } from '../tensorboard/sink.js';
 
@@ -47,6 +47,7 @@ export const TRAIN_FLAGS: FlagSpecs = {
   resume: { type: 'string', help: 'continue the run in this directory from its last checkpoint' },
   'stop-after': { type: 'int', help: 'stop (checkpointed) after this epoch; continue later with --resume' },
   out: { type: 'string', help: 'run directory (config.json, lr-table.json, metrics, checkpoint/)' },
+  overwrite: { type: 'boolean', default: false, help: 'start over in an --out that already holds a run (its metrics and checkpoint are replaced)' },
   quiet: { type: 'boolean', default: false, help: 'epoch lines only, no progress bar' },
 };
 
@@ -54,7 +55,7 @@ export const TRAIN_FLAGS: FlagSpecs = {
 export const RESUME_MAY_CHANGE: ReadonlySet<string> = new Set(['epochs', 'stopAfter', 'quiet', 'saveWeights', 'tensorboard', 'backend', 'resume', 'out']);
 
 /** Flags that describe one invocation, not the run: left out of config.json. */
-const NOT_IN_CONFIG = ['help', 'config', 'resume', 'out', 'stopAfter', 'saveWeights'];
+const NOT_IN_CONFIG = ['help', 'config', 'resume', 'out', 'overwrite', 'stopAfter', 'saveWeights'];
 
 /** Options of {@link trainCommand} for callers in-process (tests, `lwlr compare`). */
 export interface TrainHooks {
@@ -127,6 +128,11 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
   const seed = f.seed as number;
   const init = f.init as InitMode;
   const out = f.out as string;
+  // a finished or interrupted run is never replaced by accident: --resume continues it, --overwrite starts over
+  if (!resumeDir && !f.overwrite) {
+    const held = checkpointDir(out) !== undefined ? 'a checkpoint' : hasMetrics(out) ? 'metrics' : undefined;
+    if (held) throw new UsageError(`--out ${out} already holds a run (${held}): continue it with --resume ${out}, or pass --overwrite to start over`);
+  }
   // A resumed run's checkpoint, read before anything is built, so that a missing one costs no data loading.
   let ck: Checkpoint | undefined;
   if (resumeDir) {
@@ -294,4 +300,10 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
     opt?.dispose();
     run.dispose();
   }
+}
+
+/** True when `dir` has a non-empty metrics.jsonl (a run trained there). */
+function hasMetrics(dir: string): boolean {
+  const file = path.join(dir, 'metrics.jsonl');
+  return existsSync(file) && statSync(file).size > 0;
 }

@@ -37,7 +37,7 @@ export interface SweepConfig {
 }
 
 /** Flags the sweep sets itself. */
-const RESERVED = ['out', 'quiet', 'help', 'resume', 'stop-after'];
+const RESERVED = ['out', 'overwrite', 'quiet', 'help', 'resume', 'stop-after'];
 
 function checkValue(file: string, key: string, v: unknown): SweepValue {
   if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) return v;

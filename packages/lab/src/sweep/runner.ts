@@ -173,7 +173,8 @@ export class SweepRun {
       // a refused resume (exit 2: a torn or foreign checkpoint) falls back to a fresh run
       if (!(r.status === 'failed' && r.error !== null && /--resume/.test(r.error))) return r;
     }
-    return this.spawnTrial(t, [...t.argv, '--out', dir, '--quiet'], false);
+    // a fresh run replaces what an earlier, unfinished attempt left in the trial directory
+    return this.spawnTrial(t, [...t.argv, '--out', dir, '--overwrite', '--quiet'], false);
   }
 
   private spawnTrial(t: Trial, args: string[], resumed: boolean): Promise<TrialResult> {
