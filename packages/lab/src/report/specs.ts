@@ -270,7 +270,7 @@ export function heatmapSpec(sweep: SweepData, opts: { metric?: SweepMetric; x?: 
           mark: { type: 'rect', stroke: 'white', strokeWidth: 1 },
           encoding: {
             x, y,
-            color: { field: 'value', type: 'quantitative', title: loss ? 'train loss' : 'accuracy', legend: loss ? {} : { format: '.0%' }, scale: { scheme: 'viridis', reverse: loss, type: loss && positive ? 'log' : 'linear' } },
+            color: { field: 'value', type: 'quantitative', title: loss ? 'train loss' : 'accuracy', legend: loss ? { format: '.2~g' } : { format: '.0%' }, scale: { scheme: 'viridis', reverse: loss, type: loss && positive ? 'log' : 'linear' } },
             description: { field: 'desc' },
           },
         },
