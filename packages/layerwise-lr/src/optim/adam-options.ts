@@ -4,7 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { lrFromConfig, type OptimizerOptions } from './base.js';
-import { decayAll, maskFromConfig } from './mask.js';
+import { decayAll, maskConfig, maskFromConfig } from './mask.js';
 import type { ParamMask } from './transforms.js';
 
 /** The options of an Adam-family optimizer (AdamW, Adam-NG). */
@@ -56,10 +56,9 @@ export function adamFamilySettings(o: AdamFamilyOptions, weightDecayDefault: num
 
 /** The settings as plain config data (the mask by its config, or `'custom'`). */
 export function adamFamilyConfig(s: AdamFamilySettings): tf.serialization.ConfigDict {
-  const maskCfg = (s.weightDecayMask as { config?: unknown }).config ?? 'custom';
   return {
     beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay,
-    weightDecayMask: maskCfg as tf.serialization.ConfigDictValue, amsgrad: s.amsgrad,
+    weightDecayMask: maskConfig(s.weightDecayMask), amsgrad: s.amsgrad,
   };
 }
 

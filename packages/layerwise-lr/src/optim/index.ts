@@ -7,7 +7,7 @@ export {
   addWeightDecay, masked, scaleByAdam, scaleByLearningRate, traceMomentum,
   type AdamOptions, type MomentumOptions, type ParamMask, type StepContext, type Transform,
 } from './transforms.js';
-export { decayAll, excludeFromWeightDecay, kernelsOnly, maskFromConfig, type DescribedMask, type ExcludeOptions } from './mask.js';
+export { decayAll, excludeFromWeightDecay, kernelsOnly, maskConfig, maskFromConfig, type DescribedMask, type ExcludeOptions } from './mask.js';
 export {
   ADAMW_STEP_KERNEL, SGD_STEP_KERNEL, fusedAdamWStep, fusedSgdStep, hasFusedKernel, shouldUseFused,
   type AdamWStepAttrs, type FusedMode, type SgdStepAttrs,
@@ -15,6 +15,7 @@ export {
 export { SGD, type SGDOptions } from './sgd.js';
 export { AdamW, type AdamWOptions } from './adamw.js';
 export { adamFamilySettings, type AdamFamilyOptions, type AdamFamilySettings } from './adam-options.js';
+export { sgdFamilySettings, type SGDFamilyOptions, type SGDFamilySettings } from './sgd-options.js';
 export {
   createOptimizer, getOptimizerInfo, listOptimizers, registerOptimizer, type OptimizerFactory, type OptimizerInfo,
 } from './registry.js';

@@ -17,7 +17,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ParamInfo } from '../types.js';
 import { ChainOptimizer, lrFromConfig, type OptimizerOptions } from './base.js';
-import { kernelsOnly, maskFromConfig } from './mask.js';
+import { kernelsOnly, maskConfig, maskFromConfig } from './mask.js';
 import { scaleByTrustRatio } from './norm-transforms.js';
 import { addWeightDecay, masked, scaleByAdam, scaleByLearningRate, type ParamMask } from './transforms.js';
 
@@ -39,9 +39,6 @@ export interface LAMBOptions extends Partial<OptimizerOptions> {
   trustMask?: ParamMask;
 }
 
-function maskConfig(m: ParamMask): tf.serialization.ConfigDictValue {
-  return ((m as { config?: unknown }).config ?? 'custom') as tf.serialization.ConfigDictValue;
-}
 
 /**
  * LAMB with per-parameter eta, a schedule and masks.

@@ -22,19 +22,16 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ParamInfo } from '../types.js';
-import { ChainOptimizer, lrFromConfig, type OptimizerOptions } from './base.js';
-import { decayAll, kernelsOnly, maskFromConfig } from './mask.js';
+import { ChainOptimizer } from './base.js';
+import { kernelsOnly, maskConfig, maskFromConfig } from './mask.js';
+import { sgdFamilyConfig, sgdFamilyOptionsFromConfig, sgdFamilySettings, type SGDFamilyOptions } from './sgd-options.js';
 import { scaleByLarc } from './norm-transforms.js';
 import { addWeightDecay, masked, scaleByLearningRate, traceMomentum, type ParamMask } from './transforms.js';
 
 /** Options of {@link LARS}. */
-export interface LARSOptions extends OptimizerOptions {
+export interface LARSOptions extends SGDFamilyOptions {
   /** Momentum factor (default 0.9). */
   momentum?: number;
-  /** Dampening (default 0). */
-  dampening?: number;
-  /** Nesterov momentum (default false). */
-  nesterov?: boolean;
   /** Weight decay, folded into the LARC scaling for `trustMask` tensors, coupled for the others (default 0). */
   weightDecay?: number;
   /** Which parameters are decayed (default: all, as a single torch param group). */
@@ -49,9 +46,6 @@ export interface LARSOptions extends OptimizerOptions {
   trustMask?: ParamMask;
 }
 
-function maskConfig(m: ParamMask): tf.serialization.ConfigDictValue {
-  return ((m as { config?: unknown }).config ?? 'custom') as tf.serialization.ConfigDictValue;
-}
 
 /**
  * LARS/LARC (apex semantics) with per-parameter eta, a schedule and masks.
@@ -68,21 +62,20 @@ export class LARS extends ChainOptimizer {
     return 'LwlrLARS';
   }
 
-  readonly momentum: number;
-  readonly dampening: number;
-  readonly nesterov: boolean;
-  readonly weightDecay: number;
-  readonly weightDecayMask: ParamMask;
+  readonly momentum!: number;
+  readonly dampening!: number;
+  readonly nesterov!: boolean;
+  readonly weightDecay!: number;
+  readonly weightDecayMask!: ParamMask;
   readonly trustCoefficient: number;
   readonly clip: boolean;
   readonly eps: number;
   readonly trustMask: ParamMask;
 
   constructor(params: readonly ParamInfo[], options: LARSOptions) {
-    const {
-      momentum = 0.9, dampening = 0, nesterov = false, weightDecay = 0, weightDecayMask = decayAll,
-      trustCoefficient = 1e-3, clip = true, eps = 1e-8, trustMask = kernelsOnly,
-    } = options;
+    const settings = sgdFamilySettings(options, 0.9);
+    const { momentum, dampening, nesterov, weightDecay, weightDecayMask } = settings;
+    const { trustCoefficient = 1e-3, clip = true, eps = 1e-8, trustMask = kernelsOnly } = options;
     const plainDecay = Object.assign((p: ParamInfo): boolean => !trustMask(p) && weightDecayMask(p), {
       config: { not: maskConfig(trustMask), and: maskConfig(weightDecayMask) },
     });
@@ -97,11 +90,7 @@ export class LARS extends ChainOptimizer {
         scaleByLearningRate(),
       ],
     });
-    this.momentum = momentum;
-    this.dampening = dampening;
-    this.nesterov = nesterov;
-    this.weightDecay = weightDecay;
-    this.weightDecayMask = weightDecayMask;
+    Object.assign(this, settings);
     this.trustCoefficient = trustCoefficient;
     this.clip = clip;
     this.eps = eps;
@@ -119,11 +108,7 @@ export class LARS extends ChainOptimizer {
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...this.baseConfig(),
-      momentum: this.momentum,
-      dampening: this.dampening,
-      nesterov: this.nesterov,
-      weightDecay: this.weightDecay,
-      weightDecayMask: maskConfig(this.weightDecayMask),
+      ...sgdFamilyConfig(this),
       trustCoefficient: this.trustCoefficient,
       clip: this.clip,
       eps: this.eps,
@@ -142,14 +127,7 @@ export class LARS extends ChainOptimizer {
   static fromConfigAndParams(config: tf.serialization.ConfigDict, params: readonly ParamInfo[]): LARS {
     const c = config as Record<string, unknown>;
     return new LARS(params, {
-      lr: lrFromConfig(c.lr),
-      eta: c.eta as Record<string, number> | undefined,
-      etaDefault: c.etaDefault as number | undefined,
-      momentum: c.momentum as number,
-      dampening: c.dampening as number,
-      nesterov: c.nesterov as boolean,
-      weightDecay: c.weightDecay as number,
-      weightDecayMask: maskFromConfig(c.weightDecayMask),
+      ...(sgdFamilyOptionsFromConfig(c) as LARSOptions),
       trustCoefficient: c.trustCoefficient as number,
       clip: c.clip as boolean,
       eps: c.eps as number,

@@ -3,6 +3,7 @@
  * `param_groups_weight_decay`: no decay for biases, norm parameters and embedding-like tensors), never by
  * position. A mask returns `true` for the parameters that ARE decayed.
  */
+import type * as tf from '@tensorflow/tfjs-core';
 import type { ParamInfo, ParamKind } from '../types.js';
 import type { ParamMask } from './transforms.js';
 
@@ -84,4 +85,17 @@ export function maskFromConfig(config: unknown): DescribedMask {
     if (c.excludeFromWeightDecay) return excludeFromWeightDecay(c.excludeFromWeightDecay as ExcludeOptions);
   }
   throw new Error(`maskFromConfig: cannot rebuild weight-decay mask from ${JSON.stringify(config)} (a custom function?)`);
+}
+
+/**
+ * A mask as plain config data for `getConfig()`: its `config` when it describes itself, else `'custom'`
+ * (a user's function, which {@link maskFromConfig} refuses to rebuild).
+ *
+ * @example
+ * ```ts
+ * maskConfig(kernelsOnly); // { kernelsOnly: true }
+ * ```
+ */
+export function maskConfig(m: ParamMask): tf.serialization.ConfigDictValue {
+  return ((m as { config?: unknown }).config ?? 'custom') as tf.serialization.ConfigDictValue;
 }

@@ -16,23 +16,17 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ParamInfo } from '../types.js';
-import { ChainOptimizer, lrFromConfig, type OptimizerOptions } from './base.js';
-import { decayAll, maskFromConfig } from './mask.js';
+import { ChainOptimizer } from './base.js';
+import { sgdFamilyConfig, sgdFamilyOptionsFromConfig, sgdFamilySettings, type SGDFamilyOptions } from './sgd-options.js';
 import { normalizeGradient, scaleByParamNorm } from './norm-transforms.js';
 import { addWeightDecay, masked, scaleByLearningRate, traceMomentum, type ParamMask, type Transform } from './transforms.js';
 
 /** Options of {@link SGDNG}. */
-export interface SGDNGOptions extends OptimizerOptions {
+export interface SGDNGOptions extends SGDFamilyOptions {
   /** Momentum factor (default 0.9). */
   momentum?: number;
-  /** Dampening (default 0). */
-  dampening?: number;
-  /** Nesterov momentum (default false). */
-  nesterov?: boolean;
   /** Coupled weight decay, added after normalization (default 0). */
   weightDecay?: number;
-  /** Which parameters are decayed (default: all). */
-  weightDecayMask?: ParamMask;
   /** Added to the gradient norm (default 1e-8). */
   normEps?: number;
   /** SGD-NG_adap: scale each normalized gradient by its tensor's weight norm (default false). */
@@ -56,20 +50,19 @@ export class SGDNG extends ChainOptimizer {
     return 'LwlrSGDNG';
   }
 
-  readonly momentum: number;
-  readonly dampening: number;
-  readonly nesterov: boolean;
-  readonly weightDecay: number;
-  readonly weightDecayMask: ParamMask;
+  readonly momentum!: number;
+  readonly dampening!: number;
+  readonly nesterov!: boolean;
+  readonly weightDecay!: number;
+  readonly weightDecayMask!: ParamMask;
   readonly normEps: number;
   readonly adaptive: boolean;
   readonly minWeightNorm: number;
 
   constructor(params: readonly ParamInfo[], options: SGDNGOptions) {
-    const {
-      momentum = 0.9, dampening = 0, nesterov = false, weightDecay = 0, weightDecayMask = decayAll,
-      normEps = 1e-8, adaptive = false, minWeightNorm = 1e-3,
-    } = options;
+    const settings = sgdFamilySettings(options, 0.9);
+    const { momentum, dampening, nesterov, weightDecay, weightDecayMask } = settings;
+    const { normEps = 1e-8, adaptive = false, minWeightNorm = 1e-3 } = options;
     const transforms: Transform[] = [normalizeGradient({ eps: normEps })];
     if (adaptive) transforms.push(scaleByParamNorm({ minNorm: minWeightNorm }));
     transforms.push(
@@ -78,11 +71,7 @@ export class SGDNG extends ChainOptimizer {
       scaleByLearningRate(),
     );
     super(params, { lr: options.lr, eta: options.eta, etaDefault: options.etaDefault, transforms });
-    this.momentum = momentum;
-    this.dampening = dampening;
-    this.nesterov = nesterov;
-    this.weightDecay = weightDecay;
-    this.weightDecayMask = weightDecayMask;
+    Object.assign(this, settings);
     this.normEps = normEps;
     this.adaptive = adaptive;
     this.minWeightNorm = minWeightNorm;
@@ -97,14 +86,9 @@ export class SGDNG extends ChainOptimizer {
    * ```
    */
   override getConfig(): tf.serialization.ConfigDict {
-    const maskCfg = (this.weightDecayMask as { config?: unknown }).config ?? 'custom';
     return {
       ...this.baseConfig(),
-      momentum: this.momentum,
-      dampening: this.dampening,
-      nesterov: this.nesterov,
-      weightDecay: this.weightDecay,
-      weightDecayMask: maskCfg as tf.serialization.ConfigDictValue,
+      ...sgdFamilyConfig(this),
       normEps: this.normEps,
       adaptive: this.adaptive,
       minWeightNorm: this.minWeightNorm,
@@ -122,14 +106,7 @@ export class SGDNG extends ChainOptimizer {
   static fromConfigAndParams(config: tf.serialization.ConfigDict, params: readonly ParamInfo[]): SGDNG {
     const c = config as Record<string, unknown>;
     return new SGDNG(params, {
-      lr: lrFromConfig(c.lr),
-      eta: c.eta as Record<string, number> | undefined,
-      etaDefault: c.etaDefault as number | undefined,
-      momentum: c.momentum as number,
-      dampening: c.dampening as number,
-      nesterov: c.nesterov as boolean,
-      weightDecay: c.weightDecay as number,
-      weightDecayMask: maskFromConfig(c.weightDecayMask),
+      ...(sgdFamilyOptionsFromConfig(c) as SGDNGOptions),
       normEps: c.normEps as number,
       adaptive: c.adaptive as boolean,
       minWeightNorm: c.minWeightNorm as number,

@@ -15,25 +15,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamInfo } from '../types.js';
-import { ChainOptimizer, lrFromConfig, type OptimizerOptions } from './base.js';
+import { ChainOptimizer } from './base.js';
 import { fusedSgdStep, SGD_STEP_KERNEL, shouldUseFused, type FusedMode } from './fused.js';
-import { decayAll, maskFromConfig } from './mask.js';
+import { sgdFamilyConfig, sgdFamilyOptionsFromConfig, sgdFamilySettings, type SGDFamilyOptions } from './sgd-options.js';
 import {
   addWeightDecay, masked, scaleByLearningRate, traceMomentum, type ParamMask, type StepContext,
 } from './transforms.js';
 
 /** Options of {@link SGD} (defaults as torch.optim.SGD). */
-export interface SGDOptions extends OptimizerOptions {
+export interface SGDOptions extends SGDFamilyOptions {
   /** Momentum factor (default 0). */
   momentum?: number;
-  /** Dampening for momentum (default 0). */
-  dampening?: number;
-  /** Nesterov momentum (default false; needs momentum > 0 and dampening 0). */
-  nesterov?: boolean;
-  /** Coupled (L2) weight decay (default 0). */
-  weightDecay?: number;
-  /** Which parameters are decayed (default: all). See `excludeFromWeightDecay`, `kernelsOnly`. */
-  weightDecayMask?: ParamMask;
   /** Use the backend's fused `LwlrSgdStep` kernel: `'auto'` (default) when present, `'always'`, `'never'`. */
   fused?: FusedMode;
 }
@@ -58,16 +50,17 @@ export class SGD extends ChainOptimizer {
     return 'LwlrSGD';
   }
 
-  readonly momentum: number;
-  readonly dampening: number;
-  readonly nesterov: boolean;
-  readonly weightDecay: number;
-  readonly weightDecayMask: ParamMask;
+  readonly momentum!: number;
+  readonly dampening!: number;
+  readonly nesterov!: boolean;
+  readonly weightDecay!: number;
+  readonly weightDecayMask!: ParamMask;
   readonly fused: FusedMode;
   private useFused = false;
 
   constructor(params: readonly ParamInfo[], options: SGDOptions) {
-    const { momentum = 0, dampening = 0, nesterov = false, weightDecay = 0, weightDecayMask = decayAll } = options;
+    const settings = sgdFamilySettings(options, 0);
+    const { momentum, dampening, nesterov, weightDecay, weightDecayMask } = settings;
     super(params, {
       lr: options.lr,
       eta: options.eta,
@@ -78,11 +71,7 @@ export class SGD extends ChainOptimizer {
         scaleByLearningRate(),
       ],
     });
-    this.momentum = momentum;
-    this.dampening = dampening;
-    this.nesterov = nesterov;
-    this.weightDecay = weightDecay;
-    this.weightDecayMask = weightDecayMask;
+    Object.assign(this, settings);
     this.fused = options.fused ?? 'auto';
   }
 
@@ -114,16 +103,7 @@ export class SGD extends ChainOptimizer {
    * ```
    */
   override getConfig(): tf.serialization.ConfigDict {
-    const maskCfg = (this.weightDecayMask as { config?: unknown }).config ?? 'custom';
-    return {
-      ...this.baseConfig(),
-      momentum: this.momentum,
-      dampening: this.dampening,
-      nesterov: this.nesterov,
-      weightDecay: this.weightDecay,
-      weightDecayMask: maskCfg as tf.serialization.ConfigDictValue,
-      fused: this.fused,
-    };
+    return { ...this.baseConfig(), ...sgdFamilyConfig(this), fused: this.fused };
   }
 
   /**
@@ -137,16 +117,6 @@ export class SGD extends ChainOptimizer {
    */
   static fromConfigAndParams(config: tf.serialization.ConfigDict, params: readonly ParamInfo[]): SGD {
     const c = config as Record<string, unknown>;
-    return new SGD(params, {
-      lr: lrFromConfig(c.lr),
-      eta: c.eta as Record<string, number> | undefined,
-      etaDefault: c.etaDefault as number | undefined,
-      momentum: c.momentum as number,
-      dampening: c.dampening as number,
-      nesterov: c.nesterov as boolean,
-      weightDecay: c.weightDecay as number,
-      weightDecayMask: maskFromConfig(c.weightDecayMask),
-      fused: (c.fused as FusedMode | undefined) ?? 'auto',
-    });
+    return new SGD(params, { ...(sgdFamilyOptionsFromConfig(c) as SGDOptions), fused: (c.fused as FusedMode | undefined) ?? 'auto' });
   }
 }
