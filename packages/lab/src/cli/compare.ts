@@ -7,16 +7,14 @@
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from './args.js';
+import { parseMetrics, type EvalPoint } from '../report/load.js';
 
-interface EvalLine {
-  type: 'eval'; epoch: number; trainLoss: number; testLoss: number; testAcc: number; testTop5?: number;
-  valLoss?: number; valAcc?: number; time: number;
-}
+type EvalLine = EvalPoint;
 
 export function readRunSummary(dir: string): { name: string; scheme: string; last: EvalLine; best: number } {
   const metrics = path.join(dir, 'metrics.jsonl');
   if (!existsSync(metrics)) throw new UsageError(`${dir}: no metrics.jsonl (not a run directory?)`, 1);
-  const evals = readFileSync(metrics, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.type === 'eval') as EvalLine[];
+  const { evals } = parseMetrics(readFileSync(metrics, 'utf8'), metrics);
   if (!evals.length) throw new UsageError(`${dir}: no completed epoch yet`, 1);
   let scheme = '?';
   try {
