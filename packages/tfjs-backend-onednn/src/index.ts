@@ -11,13 +11,17 @@
 import { registerOneDNNBackend, registerNativeKernel, BACKEND_NAME, MathBackendOneDNN } from './backend.js';
 import { nativeKernels } from './kernels/index.js';
 import { loadNative } from './native.js';
+import { installEagerBackprop } from './backprop.js';
 
 export { BACKEND_NAME, MathBackendOneDNN, registerNativeKernel, loadNative };
 export { selectBackend, BACKEND_CHOICES, type BackendChoice } from './select.js';
 
 /** True when the native addon loaded and the backend is registered. */
 export const available: boolean = registerOneDNNBackend();
-if (available) for (const k of nativeKernels) registerNativeKernel(k);
+if (available) {
+  for (const k of nativeKernels) registerNativeKernel(k);
+  installEagerBackprop(BACKEND_NAME);
+}
 
 /** Number of native threads (OpenMP) in use. */
 export function getNumThreads(): number {
