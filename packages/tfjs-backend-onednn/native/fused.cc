@@ -1,0 +1,226 @@
+// Fused kernels with their own gradients (src/kernels/fused.ts): LayerNorm over the last axis and exact GELU.
+// Each replaces a chain of ~10 tfjs kernels whose intermediates the autodiff tape would keep; the gradients
+// need only what is saved here (LayerNorm: x, gamma and two floats per row; GELU: x).
+//
+//   fusedLayerNorm(x, gamma | null, beta | null, eps, C, y, mean, rstd)
+//     per row of C: mean, var = mean((x - mean)^2) (sums in double), rstd = 1 / sqrt(var + eps),
+//     y = ((x - mean) * rstd) * gamma + beta; the float operations of tfjs's composition
+//     (sub, square, mean, add eps, rsqrt, mul, mul, add), so the same values up to the sum order.
+//   fusedLayerNormGrad(dy, x, gamma | null, mean, rstd, C, dx, dgamma | null, dbeta | null)
+//     xhat = (x - mean) * rstd, g = dy * gamma:
+//     dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) (row means in double),
+//     dgamma = sum over rows of dy * xhat, dbeta = sum over rows of dy (double totals).
+//   fusedGelu(x, y):          y = x * (0.5 * (1 + erf(x / sqrt 2)))   (tfjs-layers' 'gelu'; erf as the Erf kernel)
+//   fusedGeluGrad(dy, x, dx): dx = dy * (Phi(x) + x * exp(-x^2 / 2) / sqrt(2 pi))
+#include "addon.h"
+#include "ew_common.h"
+
+// No fused multiply-adds: the gradient's cancellations (g - mean(g) - xhat * mean(g xhat)) then round as the
+// composition of separate tfjs kernels does (exactly 0 where it gives 0).
+#pragma GCC optimize("fp-contract=off")
+
+namespace lwlr {
+namespace ew {
+namespace {
+
+// ---- LayerNorm --------------------------------------------------------------------------------------------
+
+LWLR_SIMD double lnSum(const float* __restrict x, int64_t n) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) s += double(x[i]);
+  return s;
+}
+LWLR_SIMD double lnSumSqCentered(const float* __restrict x, float m, int64_t n) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) {
+    const float d = x[i] - m;
+    const float q = d * d;
+    s += double(q);
+  }
+  return s;
+}
+LWLR_SIMD void lnRow(const float* __restrict x, float m, float r, const float* __restrict g,
+                     const float* __restrict b, float* __restrict y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float t = (x[i] - m) * r;
+    y[i] = t * g[i] + b[i];
+  }
+}
+
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  size_t n = 0, ng = 0, nb = 0, ny = 0, nm = 0, nr = 0;
+  const float* x = f32p(info[0], &n);
+  const bool hasG = !(info[1].IsNull() || info[1].IsUndefined());
+  const bool hasB = !(info[2].IsNull() || info[2].IsUndefined());
+  const float* gamma = hasG ? f32p(info[1], &ng) : nullptr;
+  const float* beta = hasB ? f32p(info[2], &nb) : nullptr;
+  const float eps = float(num(info[3]));
+  const int64_t C = info[4].As<Napi::Number>().Int64Value();
+  float* y = f32p(info[5], &ny);
+  float* mean = f32p(info[6], &nm);
+  float* rstd = f32p(info[7], &nr);
+  if (C < 1 || int64_t(n) % C != 0 || (hasG && int64_t(ng) != C) || (hasB && int64_t(nb) != C) || ny < n ||
+      int64_t(nm) < int64_t(n) / C || int64_t(nr) < int64_t(n) / C) {
+    throw Napi::RangeError::New(env, "fusedLayerNorm: bad sizes");
+  }
+  const int64_t rows = int64_t(n) / C;
+  std::vector<float> ones, zeros;
+  if (!hasG) ones.assign(size_t(C), 1.f);
+  if (!hasB) zeros.assign(size_t(C), 0.f);
+  const float* g = hasG ? gamma : ones.data();
+  const float* b = hasB ? beta : zeros.data();
+  parallelFor(rows, C * 4, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * C;
+      const float m = float(lnSum(xr, C) / double(C));
+      const float var = float(lnSumSqCentered(xr, m, C) / double(C));
+      const float rs = 1.f / std::sqrt(var + eps);
+      mean[r] = m;
+      rstd[r] = rs;
+      lnRow(xr, m, rs, g, b, y + r * C, C);
+    }
+  });
+  return env.Undefined();
+}
+
+// One row of the gradient: returns nothing; accumulates dy * xhat and dy into float partial sums.
+LWLR_SIMD void lnGradSums(const float* __restrict dy, const float* __restrict x, const float* __restrict g, float m,
+                          float r, double* __restrict out2, int64_t n) {
+  double a = 0, c = 0;
+#pragma omp simd reduction(+ : a, c)
+  for (int64_t i = 0; i < n; ++i) {
+    const float xh = (x[i] - m) * r;
+    const float gi = dy[i] * g[i];
+    a += double(gi);
+    c += double(gi * xh);
+  }
+  out2[0] = a;
+  out2[1] = c;
+}
+LWLR_SIMD void lnGradRow(const float* __restrict dy, const float* __restrict x, const float* __restrict g, float m,
+                         float r, float ma, float mc, float* __restrict dx, float* __restrict fdg,
+                         float* __restrict fdb, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float xh = (x[i] - m) * r;
+    const float d = dy[i];
+    dx[i] = r * (d * g[i] - ma - xh * mc);
+    fdg[i] += d * xh;
+    fdb[i] += d;
+  }
+}
+LWLR_SIMD void lnFlush(double* __restrict s, float* __restrict f, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    s[i] += double(f[i]);
+    f[i] = 0.f;
+  }
+}
+
+Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  size_t n = 0, nx = 0, ng = 0, nm = 0, nr = 0, ndx = 0, ndg = 0, ndb = 0;
+  const float* dy = f32p(info[0], &n);
+  const float* x = f32p(info[1], &nx);
+  const bool hasG = !(info[2].IsNull() || info[2].IsUndefined());
+  const float* gamma = hasG ? f32p(info[2], &ng) : nullptr;
+  const float* mean = f32p(info[3], &nm);
+  const float* rstd = f32p(info[4], &nr);
+  const int64_t C = info[5].As<Napi::Number>().Int64Value();
+  float* dx = f32p(info[6], &ndx);
+  float* dg = (info[7].IsNull() || info[7].IsUndefined()) ? nullptr : f32p(info[7], &ndg);
+  float* db = (info[8].IsNull() || info[8].IsUndefined()) ? nullptr : f32p(info[8], &ndb);
+  const int64_t rows = C > 0 ? int64_t(n) / C : 0;
+  if (C < 1 || int64_t(n) % C != 0 || nx != n || (hasG && int64_t(ng) != C) || int64_t(nm) < rows ||
+      int64_t(nr) < rows || ndx < n || (dg && int64_t(ndg) < C) || (db && int64_t(ndb) < C)) {
+    throw Napi::RangeError::New(env, "fusedLayerNormGrad: bad sizes");
+  }
+  std::vector<float> ones;
+  if (!hasG) ones.assign(size_t(C), 1.f);
+  const float* g = hasG ? gamma : ones.data();
+  const int T = threadsFor(rows, C * 8);
+  std::vector<double> part(size_t(T) * 2 * C, 0.0);
+  constexpr int64_t kFlush = 16;
+  parallelFor(rows, C * 8, [&](int64_t b, int64_t e) {
+    const int t = T > 1 ? omp_get_thread_num() : 0;
+    double* sdg = part.data() + size_t(t) * 2 * C;
+    double* sdb = sdg + C;
+    std::vector<float> facc(size_t(2 * C), 0.f);
+    float* fdg = facc.data();
+    float* fdb = fdg + C;
+    const double invC = 1.0 / double(C);
+    for (int64_t r0 = b; r0 < e; r0 += kFlush) {
+      const int64_t r1 = std::min(e, r0 + kFlush);
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* dyr = dy + r * C;
+        const float* xr = x + r * C;
+        double s[2];
+        lnGradSums(dyr, xr, g, mean[r], rstd[r], s, C);
+        // dx = r * (dy * g - mean(dy * g) - xhat * mean(dy * g * xhat))
+        lnGradRow(dyr, xr, g, mean[r], rstd[r], float(s[0] * invC), float(s[1] * invC), dx + r * C, fdg, fdb, C);
+      }
+      lnFlush(sdg, fdg, C);
+      lnFlush(sdb, fdb, C);
+    }
+  });
+  for (int64_t c = 0; c < C; ++c) {
+    double a = 0, q = 0;
+    for (int t = 0; t < T; ++t) {
+      a += part[size_t(t) * 2 * C + c];
+      q += part[size_t(t) * 2 * C + C + c];
+    }
+    if (dg) dg[c] = float(a);
+    if (db) db[c] = float(q);
+  }
+  return env.Undefined();
+}
+
+// ---- GELU -------------------------------------------------------------------------------------------------
+
+constexpr float kInvSqrt2 = 0.70710678118654752f;
+constexpr float kInvSqrt2Pi = 0.39894228040143268f;
+
+LWLR_SIMD void geluFwd(const float* __restrict x, float* __restrict y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    y[i] = v * (0.5f * (1.f + verf(v * kInvSqrt2)));
+  }
+}
+LWLR_SIMD void geluBwd(const float* __restrict dy, const float* __restrict x, float* __restrict dx, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    const float cdf = 0.5f * (1.f + verf(v * kInvSqrt2));
+    const float pdf = vexp(-0.5f * v * v) * kInvSqrt2Pi;
+    dx[i] = dy[i] * (cdf + v * pdf);
+  }
+}
+
+Napi::Value Gelu(const Napi::CallbackInfo& info) {
+  size_t n = 0, ny = 0;
+  const float* x = f32p(info[0], &n);
+  float* y = f32p(info[1], &ny);
+  if (ny < n) throw Napi::RangeError::New(info.Env(), "fusedGelu: output too small");
+  parallelFor(int64_t(n), 10, [&](int64_t b, int64_t e) { geluFwd(x + b, y + b, e - b); });
+  return info.Env().Undefined();
+}
+
+Napi::Value GeluGrad(const Napi::CallbackInfo& info) {
+  size_t n = 0, nx = 0, nd = 0;
+  const float* dy = f32p(info[0], &n);
+  const float* x = f32p(info[1], &nx);
+  float* dx = f32p(info[2], &nd);
+  if (nx != n || nd < n) throw Napi::RangeError::New(info.Env(), "fusedGeluGrad: bad sizes");
+  parallelFor(int64_t(n), 16, [&](int64_t b, int64_t e) { geluBwd(dy + b, x + b, dx + b, e - b); });
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+LWLR_EXPORT("fusedLayerNorm", LayerNorm);
+LWLR_EXPORT("fusedLayerNormGrad", LayerNormGrad);
+LWLR_EXPORT("fusedGelu", Gelu);
+LWLR_EXPORT("fusedGeluGrad", GeluGrad);
+
+}  // namespace ew
+}  // namespace lwlr

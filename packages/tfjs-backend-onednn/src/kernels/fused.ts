@@ -1,0 +1,126 @@
+/**
+ * Fused kernels with their own gradients (native/fused.cc), for the ops in src/ops.ts. Each replaces a chain of
+ * tfjs kernels whose intermediates the autodiff tape would keep until the backward pass:
+ *  - LwlrLayerNorm { x, gamma, beta } (attr epsilon) -> [y, mean, rstd]: LayerNorm over the last axis. The
+ *    gradient saves x, gamma, mean and rstd (two floats per row); tfjs's composition of the same formula saves
+ *    x - mean, the normalized x, its product with gamma and more (3-4 tensors of x's size).
+ *  - LwlrGelu { x } -> y, exact-erf GELU. The gradient saves x; the composition saves x / sqrt 2, erf of it,
+ *    1 + erf, the cdf and x (5 tensors of x's size).
+ * LwlrLayerNormGrad and LwlrGeluGrad are their gradient kernels (no gradients of their own: second-order
+ * gradients through these ops are not supported).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { MathBackendOneDNN } from '../backend.js';
+import { allocOutput, f32In, sizeOf } from './ew-util.js';
+
+function f32(backend: MathBackendOneDNN, t: tf.TensorInfo | undefined, kernel: string, name: string): Float32Array {
+  const v = t ? f32In(backend, t) : null;
+  if (v === null) throw new Error(`${kernel}: ${name} must be a float32 tensor`);
+  return v;
+}
+
+function lastDim(shape: readonly number[]): number {
+  return shape.length === 0 ? 1 : shape[shape.length - 1]!;
+}
+
+export const layerNormConfig: tf.KernelConfig = {
+  kernelName: 'LwlrLayerNorm',
+  backendName: 'onednn',
+  kernelFunc: ({ inputs, backend: b, attrs }) => {
+    const backend = b as MathBackendOneDNN;
+    const { x, gamma, beta } = inputs;
+    const C = lastDim(x!.shape);
+    if (gamma!.shape.length !== 1 || gamma!.shape[0] !== C || beta!.shape.length !== 1 || beta!.shape[0] !== C) {
+      throw new Error(`LwlrLayerNorm: gamma and beta must be [${C}], got [${gamma!.shape}] and [${beta!.shape}]`);
+    }
+    const n = sizeOf(x!.shape);
+    const rows = n / C;
+    const y = allocOutput(backend, n);
+    const mean = allocOutput(backend, rows);
+    const rstd = allocOutput(backend, rows);
+    backend.native.fusedLayerNorm(
+      f32(backend, x, 'LwlrLayerNorm', 'x'), f32(backend, gamma, 'LwlrLayerNorm', 'gamma'),
+      f32(backend, beta, 'LwlrLayerNorm', 'beta'), Number(attrs?.epsilon), C, y, mean, rstd,
+    );
+    const rowShape = x!.shape.slice(0, -1);
+    return [
+      backend.makeTensorInfo(x!.shape, 'float32', y),
+      backend.makeTensorInfo(rowShape, 'float32', mean),
+      backend.makeTensorInfo(rowShape, 'float32', rstd),
+    ];
+  },
+};
+
+export const layerNormGradConfig: tf.KernelConfig = {
+  kernelName: 'LwlrLayerNormGrad',
+  backendName: 'onednn',
+  kernelFunc: ({ inputs, backend: b }) => {
+    const backend = b as MathBackendOneDNN;
+    const { dy, x, gamma, mean, rstd } = inputs;
+    const k = 'LwlrLayerNormGrad';
+    const C = lastDim(x!.shape);
+    const n = sizeOf(x!.shape);
+    const dx = allocOutput(backend, n);
+    const dgamma = new Float32Array(C);
+    const dbeta = new Float32Array(C);
+    backend.native.fusedLayerNormGrad(
+      f32(backend, dy, k, 'dy'), f32(backend, x, k, 'x'), f32(backend, gamma, k, 'gamma'), f32(backend, mean, k, 'mean'),
+      f32(backend, rstd, k, 'rstd'), C, dx, dgamma, dbeta,
+    );
+    return [
+      backend.makeTensorInfo(x!.shape, 'float32', dx),
+      backend.makeTensorInfo([C], 'float32', dgamma),
+      backend.makeTensorInfo([C], 'float32', dbeta),
+    ];
+  },
+};
+
+export const geluConfig: tf.KernelConfig = {
+  kernelName: 'LwlrGelu',
+  backendName: 'onednn',
+  kernelFunc: ({ inputs, backend: b }) => {
+    const backend = b as MathBackendOneDNN;
+    const x = inputs.x!;
+    const n = sizeOf(x.shape);
+    const y = allocOutput(backend, n);
+    backend.native.fusedGelu(f32(backend, x, 'LwlrGelu', 'x').subarray(0, n), y);
+    return backend.makeTensorInfo(x.shape, 'float32', y);
+  },
+};
+
+export const geluGradConfig: tf.KernelConfig = {
+  kernelName: 'LwlrGeluGrad',
+  backendName: 'onednn',
+  kernelFunc: ({ inputs, backend: b }) => {
+    const backend = b as MathBackendOneDNN;
+    const { dy, x } = inputs;
+    const n = sizeOf(x!.shape);
+    const dx = allocOutput(backend, n);
+    backend.native.fusedGeluGrad(f32(backend, dy, 'LwlrGeluGrad', 'dy').subarray(0, n), f32(backend, x, 'LwlrGeluGrad', 'x').subarray(0, n), dx);
+    return backend.makeTensorInfo(x!.shape, 'float32', dx);
+  },
+};
+
+export const fusedKernels: tf.KernelConfig[] = [layerNormConfig, layerNormGradConfig, geluConfig, geluGradConfig];
+
+tf.registerGradient({
+  kernelName: 'LwlrLayerNorm',
+  inputsToSave: ['x', 'gamma'],
+  outputsToSave: [false, true, true],
+  gradFunc: (dys, saved) => {
+    const [x, gamma, mean, rstd] = saved as tf.Tensor[];
+    const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
+    // One kernel for the three gradients, run here; each closure hands out its own.
+    const [dx, dgamma, dbeta] = tf.engine().runKernel('LwlrLayerNormGrad', { dy, x: x!, gamma: gamma!, mean: mean!, rstd: rstd! }) as tf.Tensor[];
+    return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
+  },
+});
+
+tf.registerGradient({
+  kernelName: 'LwlrGelu',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved) => {
+    const [x] = saved as tf.Tensor[];
+    return { x: () => tf.engine().runKernel('LwlrGeluGrad', { dy: dy as tf.Tensor, x: x! }) as tf.Tensor };
+  },
+});

@@ -1,0 +1,106 @@
+/**
+ * Fused ops (src/ops.ts, src/kernels/fused.ts, native/fused.cc): on `onednn` one kernel with its own gradient,
+ * elsewhere the tfjs composition. Parity of values and gradients against the composition on `cpu`, known
+ * answers (PyTorch's definitions), fewer saved bytes, no leaks.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { expectParity, tf, available } from './parity.js';
+import { gelu, layerNorm } from '../src/ops.js';
+
+test('gelu: values and gradient match the composition on cpu', { skip: !available }, async () => {
+  for (const shape of [[7], [4, 33, 96], [2, 9, 9, 40]]) {
+    await expectParity((rand) => gelu(rand(shape, 3)), { rtol: 2e-6, label: `gelu [${shape}]` });
+    await expectParity((rand) => {
+      const x = rand(shape, 3);
+      const dy = rand(shape);
+      return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(gelu(a), dy)))(x);
+    }, { rtol: 2e-6, label: `gelu grad [${shape}]` });
+  }
+});
+
+test('gelu: known answers (torch.nn.functional.gelu, approximate="none")', { skip: !available }, async () => {
+  await tf.setBackend('onednn');
+  const x = tf.tensor1d([-3, -1, 0, 0.5, 1, 2]);
+  // float64 values of x * Phi(x) and of Phi(x) + x * phi(x) (Python math.erf)
+  const want = [-0.00404969409489, -0.15865525393146, 0, 0.34573123063701, 0.84134474606854, 1.95449973610364];
+  const dwant = [-0.01194564720418, -0.08331547058769, 0.5, 0.86749512465616, 1.08331547058769, 1.08523180107820];
+  const got = await gelu(x).data();
+  const dgot = await tf.grad((a: tf.Tensor) => tf.sum(gelu(a)))(x).data();
+  want.forEach((w, i) => assert.ok(Math.abs(got[i]! - w) <= 3e-7, `gelu(${x.arraySync()[i]}) = ${got[i]}, want ${w}`));
+  dwant.forEach((w, i) => assert.ok(Math.abs(dgot[i]! - w) <= 5e-7, `gelu'(${x.arraySync()[i]}) = ${dgot[i]}, want ${w}`));
+  x.dispose();
+});
+
+test('layerNorm: values and gradients (x, gamma, beta) match the composition on cpu', { skip: !available }, async () => {
+  for (const [shape, eps] of [[[3, 5, 64], 1e-6], [[2, 7, 7, 96], 1e-5], [[10, 1], 1e-5]] as const) {
+    const C = shape[shape.length - 1]!;
+    await expectParity((rand) => layerNorm(tf.add(rand([...shape], 2), 0.5), tf.add(rand([C]), 1), rand([C]), eps), {
+      rtol: 2e-6, label: `layerNorm [${shape}]`,
+    });
+    await expectParity((rand) => {
+      const x = tf.add(rand([...shape], 2), 0.5);
+      const g = tf.add(rand([C]), 1);
+      const b = rand([C]);
+      const dy = rand([...shape]);
+      return tf.grads((a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(layerNorm(a, gg, bb, eps), dy)))([x, g, b]);
+    }, { rtol: 1e-5, label: `layerNorm grads [${shape}]` });
+  }
+});
+
+test('layerNorm: known answer (torch.nn.LayerNorm) and the gradient invariants', { skip: !available }, async () => {
+  await tf.setBackend('onednn');
+  const x = tf.tensor2d([[1, 2, 3, 4], [-2, 0, 0, 2]]);
+  const gamma = tf.tensor1d([1, 2, 0.5, 1]);
+  const beta = tf.tensor1d([0, 1, 0, -1]);
+  const y = await layerNorm(x, gamma, beta, 1e-5).data();
+  // row 1: mean 2.5, var 1.25; row 2: mean 0, var 2
+  const r1 = 1 / Math.sqrt(1.25 + 1e-5);
+  const r2 = 1 / Math.sqrt(2 + 1e-5);
+  const want = [-1.5 * r1, 2 * -0.5 * r1 + 1, 0.5 * 0.5 * r1, 1.5 * r1 - 1, -2 * r2, 1, 0, 2 * r2 - 1];
+  want.forEach((w, i) => assert.ok(Math.abs(y[i]! - w) <= 1e-6, `y[${i}] = ${y[i]}, want ${w}`));
+  // With gamma = 1: sum_j dx_j = 0 and sum_j dx_j xhat_j = 0 per row, for any dy; dbeta = sum dy over rows.
+  const dy = tf.tensor2d([[0.3, -1, 2, 0.1], [1, 1, -0.5, 4]]);
+  const [dx, , db] = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(layerNorm(a, g, b, 1e-5), dy)))([x, tf.ones([4]), tf.zeros([4])]);
+  const dxv = await dx!.data();
+  for (let r = 0; r < 2; r++) {
+    const s = Array.from(dxv.slice(4 * r, 4 * r + 4)).reduce((p, q) => p + q, 0);
+    assert.ok(Math.abs(s) < 1e-5, `row ${r}: sum dx = ${s}`);
+  }
+  assert.deepEqual(Array.from(await db!.data()), [1.3, 0, 1.5, 4.1].map((v) => Math.fround(v)));
+  tf.dispose([x, gamma, beta, dy, dx!, db!]);
+});
+
+test('fused ops save less for the backward pass and leak nothing', { skip: !available }, async () => {
+  await tf.setBackend('onednn');
+  const x = tf.randomNormal([4, 50, 64]);
+  const g = tf.variable(tf.ones([64]));
+  const b = tf.variable(tf.zeros([64]));
+  const before = tf.memory().numTensors;
+  const savedBytes = (f: () => tf.Scalar): number => {
+    let bytes = 0;
+    const { value, grads } = tf.variableGrads(() => {
+      const l = f();
+      const tape = (tf.engine() as unknown as { state: { activeTape: { saved?: tf.Tensor[] }[] } }).state.activeTape;
+      const ids = new Map<object, number>();
+      for (const n of tape) for (const s of n.saved ?? []) ids.set(s.dataId, s.size * 4);
+      for (const v of ids.values()) bytes += v;
+      return l;
+    }, [g, b]);
+    tf.dispose([value, grads]);
+    return bytes;
+  };
+  const fused = savedBytes(() => tf.sum(gelu(layerNorm(x, g, b, 1e-6))));
+  const composed = savedBytes(() => tf.sum(tf.tidy(() => {
+    const m = tf.mean(x, -1, true);
+    const xc = tf.sub(x, m);
+    const y = tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), 1e-6))), g), b);
+    return tf.mul(y, tf.mul(0.5, tf.add(1, tf.erf(tf.div(y, Math.SQRT2)))));
+  })));
+  const xBytes = 4 * 50 * 64 * 4;
+  // fused: x for LayerNorm, its output for GELU, GELU's output for the Sum (+ gamma, mean, rstd)
+  assert.ok(fused <= 3.2 * xBytes, `fused: ${fused} bytes saved (x is ${xBytes})`);
+  assert.ok(composed >= 5 * xBytes, `composed: ${composed} bytes saved`);
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([x, g, b]);
+});
