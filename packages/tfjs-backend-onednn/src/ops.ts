@@ -52,3 +52,61 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsil
     return tf.add(tf.mul(y, gamma), beta);
   });
 }
+
+/** Options of {@link attention}. */
+export interface AttentionOptions {
+  /** Number of heads H; the channels C of q, k, v are H * d. */
+  numHeads: number;
+  /** Multiplier of the logits (default 1 / sqrt(d)). */
+  scale?: number;
+  /** Learned additive bias of the logits, [H, N, N], shared by the whole batch (e.g. Swin's relative position bias). */
+  bias?: tf.Tensor;
+  /** Constant additive mask, [nW, N, N]: batch item b gets mask[b mod nW] (e.g. Swin's shifted-window mask). */
+  mask?: tf.Tensor;
+}
+
+/** [B, N, C] -> [B, H, N, C / H]. */
+function splitHeads(x: tf.Tensor, heads: number): tf.Tensor {
+  const [b, n, c] = x.shape as [number, number, number];
+  return tf.transpose(tf.reshape(x, [b, n, heads, c / heads]), [0, 2, 1, 3]);
+}
+
+/**
+ * Multi-head scaled dot-product attention on projected q, k, v of shape [B, N, C] (heads = consecutive blocks of
+ * C / H channels), returning [B, N, C]: for each head, softmax(scale * q k^T + bias + mask) v, heads merged
+ * back. Fused (kernel `LwlrAttention`): no split/merge transposes; the gradient saves q, k, v and the
+ * probabilities [B, H, N, N]. Elsewhere the composition: split heads, matMul, softmax, matMul, merge.
+ */
+export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: AttentionOptions): tf.Tensor {
+  const H = opts.numHeads;
+  if (q.rank !== 3 || !tf.util.arraysEqual(q.shape, k.shape) || !tf.util.arraysEqual(q.shape, v.shape)) {
+    throw new Error(`attention: q, k, v must be [B, N, C] of one shape, got [${q.shape}], [${k.shape}], [${v.shape}]`);
+  }
+  const [B, N, C] = q.shape as [number, number, number];
+  if (!(Number.isInteger(H) && H >= 1 && C % H === 0)) throw new Error(`attention: ${C} channels are not a multiple of numHeads ${H}`);
+  const scale = opts.scale ?? 1 / Math.sqrt(C / H);
+  const { bias, mask } = opts;
+  if (bias && !tf.util.arraysEqual(bias.shape, [H, N, N])) throw new Error(`attention: bias must be [${H}, ${N}, ${N}], got [${bias.shape}]`);
+  const nW = mask ? mask.shape[0]! : 1;
+  if (mask && (mask.rank !== 3 || mask.shape[1] !== N || mask.shape[2] !== N || B % nW !== 0)) {
+    throw new Error(`attention: mask must be [nW, ${N}, ${N}] with nW dividing the batch ${B}, got [${mask.shape}]`);
+  }
+  const extra = [bias, mask].filter((t): t is tf.Tensor => t !== undefined);
+  if (fusedAvailable('LwlrAttention', q, k, v, ...extra)) {
+    return tf.tidy(() => {
+      const inputs: tf.NamedTensorMap = { q, k, v };
+      if (bias) inputs['bias'] = bias;
+      if (mask) inputs['mask'] = mask;
+      const [out] = tf.engine().runKernel('LwlrAttention', inputs, { numHeads: H, scale, nW, hasBias: bias !== undefined }) as tf.Tensor[];
+      return out!;
+    });
+  }
+  return tf.tidy(() => {
+    const [qh, kh, vh] = [q, k, v].map((t) => splitHeads(t, H)) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    let logits = tf.matMul(tf.mul(qh, scale), kh, false, true);
+    if (bias) logits = tf.add(logits, bias);
+    if (mask) logits = tf.reshape(tf.add(tf.reshape(logits, [B / nW, nW, H, N, N]), tf.reshape(mask, [1, nW, 1, N, N])), [B, H, N, N]);
+    const o = tf.matMul(tf.softmax(logits), vh);
+    return tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [B, N, C]);
+  });
+}

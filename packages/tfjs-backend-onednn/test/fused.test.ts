@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectParity, tf, available } from './parity.js';
-import { gelu, layerNorm } from '../src/ops.js';
+import { attention, gelu, layerNorm } from '../src/ops.js';
 
 test('gelu: values and gradient match the composition on cpu', { skip: !available }, async () => {
   for (const shape of [[7], [4, 33, 96], [2, 9, 9, 40]]) {
@@ -103,4 +103,49 @@ test('fused ops save less for the backward pass and leak nothing', { skip: !avai
   assert.ok(composed >= 5 * xBytes, `composed: ${composed} bytes saved`);
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([x, g, b]);
+});
+
+test('attention: values and gradients (q, k, v, bias) match the composition on cpu', { skip: !available }, async () => {
+  const cases: { B: number; N: number; C: number; H: number; bias?: boolean; nW?: number }[] = [
+    { B: 2, N: 17, C: 24, H: 3 },
+    { B: 3, N: 65, C: 64, H: 2 },
+    { B: 4, N: 9, C: 12, H: 2, bias: true },
+    { B: 6, N: 16, C: 32, H: 4, bias: true, nW: 3 },
+  ];
+  for (const { B, N, C, H, bias, nW } of cases) {
+    const label = `attention B${B} N${N} C${C} H${H}${bias ? ' bias' : ''}${nW ? ` mask/${nW}` : ''}`;
+    const make = (rand: Parameters<Parameters<typeof expectParity>[0]>[0]) => {
+      const [q, k, v, dy] = [0, 1, 2, 3].map(() => rand([B, N, C]));
+      const bt = bias ? rand([H, N, N]) : undefined;
+      const mask = nW ? tf.mul(tf.cast(tf.greater(rand([nW, N, N]), 0.5), 'float32'), -100) : undefined;
+      return { q: q!, k: k!, v: v!, dy: dy!, bt, mask };
+    };
+    await expectParity((rand) => {
+      const { q, k, v, bt, mask } = make(rand);
+      return attention(q, k, v, { numHeads: H, bias: bt, mask });
+    }, { rtol: 2e-6, label });
+    await expectParity((rand) => {
+      const { q, k, v, dy, bt, mask } = make(rand);
+      const xs = bt ? [q, k, v, bt] : [q, k, v];
+      return tf.grads((...a: tf.Tensor[]) => tf.sum(tf.mul(attention(a[0]!, a[1]!, a[2]!, { numHeads: H, bias: a[3], mask }), dy)))(xs);
+    }, { rtol: 1e-5, label: `${label} grads` });
+  }
+});
+
+test('attention: known answers (uniform weights average v; a dominant logit selects its token)', { skip: !available }, async () => {
+  await tf.setBackend('onednn');
+  const v = tf.tensor3d([[[1, 10], [2, 20], [3, 30], [6, 60]]]); // B 1, N 4, C 2, 2 heads of d 1
+  const zeros = tf.zeros([1, 4, 2]);
+  const avg = await attention(zeros, zeros, v, { numHeads: 2 }).data();
+  assert.deepEqual(Array.from(avg), [3, 30, 3, 30, 3, 30, 3, 30]);
+  // bias: head 0 attends token j = i + 1 (mod 4) with logit 100, head 1 token 0
+  const b = tf.buffer([2, 4, 4]);
+  for (let i = 0; i < 4; i++) {
+    b.set(100, 0, i, (i + 1) % 4);
+    b.set(100, 1, i, 0);
+  }
+  const bt = b.toTensor();
+  const sel = await attention(zeros, zeros, v, { numHeads: 2, bias: bt }).data();
+  assert.deepEqual(Array.from(sel), [2, 10, 3, 10, 6, 10, 1, 10]);
+  tf.dispose([v, zeros, bt]);
 });

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendOneDNN } from '../backend.js';
 import { allocOutput, f32In, sizeOf } from './ew-util.js';
+import { attentionConfig, attentionGradConfig } from './attention.js';
 
 function f32(backend: MathBackendOneDNN, t: tf.TensorInfo | undefined, kernel: string, name: string): Float32Array {
   const v = t ? f32In(backend, t) : null;
@@ -101,7 +102,7 @@ export const geluGradConfig: tf.KernelConfig = {
   },
 };
 
-export const fusedKernels: tf.KernelConfig[] = [layerNormConfig, layerNormGradConfig, geluConfig, geluGradConfig];
+export const fusedKernels: tf.KernelConfig[] = [layerNormConfig, layerNormGradConfig, geluConfig, geluGradConfig, attentionConfig, attentionGradConfig];
 
 tf.registerGradient({
   kernelName: 'LwlrLayerNorm',
