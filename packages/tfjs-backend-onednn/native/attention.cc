@@ -1,12 +1,14 @@
 // Multi-head scaled dot-product attention, forward and backward, on the projections' own layout [B, N, H*d]:
-// no split/merge transposes, the softmax fused with the additive terms, P kept for the backward pass.
+// no split/merge transposes, the softmax fused with the additive terms. Two steps, each a kernel with its own
+// gradient (src/kernels/attention.ts), so that the probabilities P are an ordinary tensor between them:
 //
-//   attention(q, k, v, bias | null, mask | null, dims = [B, N, H, d, nW], scale, out, probs)
-//     S[b,h] = scale * Q[b,h] K[b,h]^T (+ bias[h]) (+ mask[b % nW]),  P = softmax(S) (rows),  O[b,h] = P V[b,h]
-//     q, k, v, out: [B, N, H*d] (head h = columns h*d .. h*d+d-1); bias [H, N, N]; mask [nW, N, N]; probs [B, H, N, N]
-//   attentionGrad(dout, q, k, v, probs, dims, scale, dq, dk, dv, dbias | null)
-//     dV = P^T dO, dP = dO V^T, dS = P * (dP - rowsum(dP * P)), dQ = scale dS K, dK = scale dS^T Q,
-//     dbias = sum over b of dS.
+//   attentionScores(q, k, bias | null, mask | null, dims = [B, N, H, d, nW], scale, probs)
+//     P[b,h] = softmax(scale * Q[b,h] K[b,h]^T (+ bias[h]) (+ mask[b % nW])) over rows
+//     q, k: [B, N, H*d] (head h = columns h*d .. h*d+d-1); bias [H, N, N]; mask [nW, N, N]; probs [B, H, N, N]
+//   attentionApply(probs, v, dims, out):               O[b,h] = P[b,h] V[b,h], out [B, N, H*d]
+//   attentionApplyGrad(dout, probs, v, dims, dprobs, dv): dP = dO V^T, dV = P^T dO
+//   attentionScoresGrad(dprobs, q, k, probs, dims, scale, dq, dk, dbias | null)
+//     dS = P * (dP - rowsum(dP * P)), dQ = scale dS K, dK = scale dS^T Q, dbias = sum over b of dS
 // The products are oneDNN matmuls with batch dims [B, H] and the strides of the [B, N, H*d] layout; the
 // softmax, its gradient and the bias sum are loops here (row sums in double, as the Softmax / Sum kernels).
 #include <cmath>
@@ -118,29 +120,28 @@ LWLR_SIMD double dotRow(const float* __restrict a, const float* __restrict b, in
   }
   return sum;
 }
-LWLR_SIMD void softmaxGradRow(float* __restrict dp, const float* __restrict p, float dot, int64_t n) {
-  for (int64_t j = 0; j < n; ++j) dp[j] = (dp[j] - dot) * p[j];
+LWLR_SIMD void softmaxGradRow(const float* __restrict dp, const float* __restrict p, float* __restrict ds, float dot,
+                              int64_t n) {
+  for (int64_t j = 0; j < n; ++j) ds[j] = (dp[j] - dot) * p[j];
 }
 
-Napi::Value Attention(const Napi::CallbackInfo& info) {
-  return guarded(info, "attention", [&]() -> Napi::Value {
+// attentionScores(q, k, bias | null, mask | null, dims, scale, probs)
+Napi::Value Scores(const Napi::CallbackInfo& info) {
+  return guarded(info, "attentionScores", [&]() -> Napi::Value {
     const float* q = f32(info[0]);
     const float* k = f32(info[1]);
-    const float* v = f32(info[2]);
-    const float* bias = optF32(info[3]);
-    const float* mask = optF32(info[4]);
-    const Dims m = parseDims(info[5]);
-    const float scale = info[6].As<Napi::Number>().FloatValue();
-    float* out = f32(info[7]);
-    float* probs = f32(info[8]);
-    const int64_t nx = m.B * m.N * m.C, np = m.B * m.H * m.N * m.N;
-    for (int i = 0; i < 3; ++i) checkLen(info[i], nx, "q/k/v");
-    if (bias) checkLen(info[3], m.H * m.N * m.N, "bias");
-    if (mask) checkLen(info[4], m.nW * m.N * m.N, "mask");
-    checkLen(info[7], nx, "out");
-    checkLen(info[8], np, "probs");
+    const float* bias = optF32(info[2]);
+    const float* mask = optF32(info[3]);
+    const Dims m = parseDims(info[4]);
+    const float scale = info[5].As<Napi::Number>().FloatValue();
+    float* probs = f32(info[6]);
+    const int64_t nx = m.B * m.N * m.C, N = m.N;
+    checkLen(info[0], nx, "q");
+    checkLen(info[1], nx, "k");
+    if (bias) checkLen(info[2], m.H * N * N, "bias");
+    if (mask) checkLen(info[3], m.nW * N * N, "mask");
+    checkLen(info[6], m.B * m.H * N * N, "probs");
     bmm(heads(m), headsT(m), square(m), scale, q, k, probs);
-    const int64_t N = m.N;
     ew::parallelFor(m.B * m.H * N, N * 8, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const int64_t i = r % N, h = (r / N) % m.H, b = r / (N * m.H);
@@ -152,28 +153,57 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
         scaleRow(s, float(sum), N);
       }
     });
-    bmm(square(m), heads(m), heads(m), 1.f, probs, v, out);
     return info.Env().Undefined();
   });
 }
 
-Napi::Value AttentionGrad(const Napi::CallbackInfo& info) {
-  return guarded(info, "attentionGrad", [&]() -> Napi::Value {
-    const float* dout = f32(info[0]);
+// attentionApply(probs, v, dims, out): out[b,h] = P[b,h] V[b,h] in the merged layout
+Napi::Value Apply(const Napi::CallbackInfo& info) {
+  return guarded(info, "attentionApply", [&]() -> Napi::Value {
+    const Dims m = parseDims(info[2]);
+    checkLen(info[0], m.B * m.H * m.N * m.N, "probs");
+    checkLen(info[1], m.B * m.N * m.C, "v");
+    checkLen(info[3], m.B * m.N * m.C, "out");
+    bmm(square(m), heads(m), heads(m), 1.f, f32(info[0]), f32(info[1]), f32(info[3]));
+    return info.Env().Undefined();
+  });
+}
+
+// attentionApplyGrad(dout, probs, v, dims, dprobs, dv): dP = dO V^T, dV = P^T dO
+Napi::Value ApplyGrad(const Napi::CallbackInfo& info) {
+  return guarded(info, "attentionApplyGrad", [&]() -> Napi::Value {
+    const Dims m = parseDims(info[3]);
+    const int64_t nx = m.B * m.N * m.C, np = m.B * m.H * m.N * m.N;
+    checkLen(info[0], nx, "dout");
+    checkLen(info[1], np, "probs");
+    checkLen(info[2], nx, "v");
+    checkLen(info[4], np, "dprobs");
+    checkLen(info[5], nx, "dv");
+    const float *dout = f32(info[0]), *p = f32(info[1]), *v = f32(info[2]);
+    bmm(heads(m), headsT(m), square(m), 1.f, dout, v, f32(info[4]));
+    bmm(squareT(m), heads(m), heads(m), 1.f, p, dout, f32(info[5]));
+    return info.Env().Undefined();
+  });
+}
+
+// attentionScoresGrad(dprobs, q, k, probs, dims, scale, dq, dk, dbias | null):
+//   dS = P * (dP - rowsum(dP * P)), dQ = scale dS K, dK = scale dS^T Q, dbias = sum over b of dS
+Napi::Value ScoresGrad(const Napi::CallbackInfo& info) {
+  return guarded(info, "attentionScoresGrad", [&]() -> Napi::Value {
+    const float* dp = f32(info[0]);
     const float* q = f32(info[1]);
     const float* k = f32(info[2]);
-    const float* v = f32(info[3]);
-    const float* p = f32(info[4]);
-    const Dims m = parseDims(info[5]);
-    const float scale = info[6].As<Napi::Number>().FloatValue();
-    float* dq = f32(info[7]);
-    float* dk = f32(info[8]);
-    float* dv = f32(info[9]);
-    float* dbias = optF32(info[10]);
+    const float* p = f32(info[3]);
+    const Dims m = parseDims(info[4]);
+    const float scale = info[5].As<Napi::Number>().FloatValue();
+    float* dq = f32(info[6]);
+    float* dk = f32(info[7]);
+    float* dbias = optF32(info[8]);
     const int64_t nx = m.B * m.N * m.C, np = m.B * m.H * m.N * m.N, N = m.N;
-    for (int i : {0, 1, 2, 3, 7, 8, 9}) checkLen(info[i], nx, "q/k/v/gradients");
-    checkLen(info[4], np, "probs");
-    if (dbias) checkLen(info[10], m.H * N * N, "dbias");
+    for (int i : {1, 2, 6, 7}) checkLen(info[i], nx, "q/k/dq/dk");
+    checkLen(info[0], np, "dprobs");
+    checkLen(info[3], np, "probs");
+    if (dbias) checkLen(info[8], m.H * N * N, "dbias");
     // dS in a pooled scratch buffer of P's size
     size_t cap = 0;
     float* ds = static_cast<float*>(pool::acquire(size_t(np) * sizeof(float), &cap));
@@ -182,12 +212,10 @@ Napi::Value AttentionGrad(const Napi::CallbackInfo& info) {
       size_t cap;
       ~Give() { pool::release(p, 0, reinterpret_cast<void*>(static_cast<uintptr_t>(cap))); }
     } give{ds, cap};
-    bmm(squareT(m), heads(m), heads(m), 1.f, p, dout, dv);  // dV = P^T dO
-    bmm(heads(m), headsT(m), square(m), 1.f, dout, v, ds);  // dP = dO V^T
     ew::parallelFor(m.B * m.H * N, N * 4, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
-        const float dot = float(dotRow(ds + r * N, p + r * N, N));
-        softmaxGradRow(ds + r * N, p + r * N, dot, N);
+        const float dot = float(dotRow(dp + r * N, p + r * N, N));
+        softmaxGradRow(dp + r * N, p + r * N, ds + r * N, dot, N);
       }
     });
     if (dbias) {
@@ -209,8 +237,10 @@ Napi::Value AttentionGrad(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-LWLR_EXPORT("attention", Attention);
-LWLR_EXPORT("attentionGrad", AttentionGrad);
+LWLR_EXPORT("attentionScores", Scores);
+LWLR_EXPORT("attentionApply", Apply);
+LWLR_EXPORT("attentionScoresGrad", ScoresGrad);
+LWLR_EXPORT("attentionApplyGrad", ApplyGrad);
 
 }  // namespace mm
 }  // namespace lwlr

@@ -1,12 +1,13 @@
 // Fused kernels with their own gradients (src/kernels/fused.ts): LayerNorm over the last axis and exact GELU.
 // Each replaces a chain of ~10 tfjs kernels whose intermediates the autodiff tape would keep; the gradients
-// need only what is saved here (LayerNorm: x, gamma and two floats per row; GELU: x).
+// need only what is saved here (LayerNorm: x and gamma; GELU: x).
 //
-//   fusedLayerNorm(x, gamma | null, beta | null, eps, C, y, mean, rstd)
+//   fusedLayerNorm(x, gamma | null, beta | null, eps, C, y, mean | null, rstd | null)
 //     per row of C: mean, var = mean((x - mean)^2) (sums in double), rstd = 1 / sqrt(var + eps),
 //     y = ((x - mean) * rstd) * gamma + beta; the float operations of tfjs's composition
 //     (sub, square, mean, add eps, rsqrt, mul, mul, add), so the same values up to the sum order.
-//   fusedLayerNormGrad(dy, x, gamma | null, mean, rstd, C, dx, dgamma | null, dbeta | null)
+//   fusedLayerNormGrad(dy, x, gamma | null, eps, C, dx, dgamma | null, dbeta | null)
+//     mean and rstd recomputed from x as the forward does (one extra read of x instead of two saved tensors);
 //     xhat = (x - mean) * rstd, g = dy * gamma:
 //     dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) (row means in double),
 //     dgamma = sum over rows of dy * xhat, dbeta = sum over rows of dy (double totals).
@@ -14,10 +15,6 @@
 //   fusedGeluGrad(dy, x, dx): dx = dy * (Phi(x) + x * exp(-x^2 / 2) / sqrt(2 pi))
 #include "addon.h"
 #include "ew_common.h"
-
-// No fused multiply-adds: the gradient's cancellations (g - mean(g) - xhat * mean(g xhat)) then round as the
-// composition of separate tfjs kernels does (exactly 0 where it gives 0).
-#pragma GCC optimize("fp-contract=off")
 
 namespace lwlr {
 namespace ew {
@@ -41,6 +38,13 @@ LWLR_SIMD double lnSumSqCentered(const float* __restrict x, float m, int64_t n) 
   }
   return s;
 }
+// mean and 1 / sqrt(var + eps) of one row, as the composition rounds them
+inline void lnStats(const float* xr, int64_t C, float eps, float* m, float* rs) {
+  *m = float(lnSum(xr, C) / double(C));
+  const float var = float(lnSumSqCentered(xr, *m, C) / double(C));
+  *rs = 1.f / std::sqrt(var + eps);
+}
+
 LWLR_SIMD void lnRow(const float* __restrict x, float m, float r, const float* __restrict g,
                      const float* __restrict b, float* __restrict y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
@@ -60,10 +64,10 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   const float eps = float(num(info[3]));
   const int64_t C = info[4].As<Napi::Number>().Int64Value();
   float* y = f32p(info[5], &ny);
-  float* mean = f32p(info[6], &nm);
-  float* rstd = f32p(info[7], &nr);
+  float* mean = (info[6].IsNull() || info[6].IsUndefined()) ? nullptr : f32p(info[6], &nm);
+  float* rstd = (info[7].IsNull() || info[7].IsUndefined()) ? nullptr : f32p(info[7], &nr);
   if (C < 1 || int64_t(n) % C != 0 || (hasG && int64_t(ng) != C) || (hasB && int64_t(nb) != C) || ny < n ||
-      int64_t(nm) < int64_t(n) / C || int64_t(nr) < int64_t(n) / C) {
+      (mean && int64_t(nm) < int64_t(n) / C) || (rstd && int64_t(nr) < int64_t(n) / C)) {
     throw Napi::RangeError::New(env, "fusedLayerNorm: bad sizes");
   }
   const int64_t rows = int64_t(n) / C;
@@ -75,11 +79,10 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   parallelFor(rows, C * 4, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const float* xr = x + r * C;
-      const float m = float(lnSum(xr, C) / double(C));
-      const float var = float(lnSumSqCentered(xr, m, C) / double(C));
-      const float rs = 1.f / std::sqrt(var + eps);
-      mean[r] = m;
-      rstd[r] = rs;
+      float m, rs;
+      lnStats(xr, C, eps, &m, &rs);
+      if (mean) mean[r] = m;
+      if (rstd) rstd[r] = rs;
       lnRow(xr, m, rs, g, b, y + r * C, C);
     }
   });
@@ -120,20 +123,19 @@ LWLR_SIMD void lnFlush(double* __restrict s, float* __restrict f, int64_t n) {
 
 Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
-  size_t n = 0, nx = 0, ng = 0, nm = 0, nr = 0, ndx = 0, ndg = 0, ndb = 0;
+  size_t n = 0, nx = 0, ng = 0, ndx = 0, ndg = 0, ndb = 0;
   const float* dy = f32p(info[0], &n);
   const float* x = f32p(info[1], &nx);
   const bool hasG = !(info[2].IsNull() || info[2].IsUndefined());
   const float* gamma = hasG ? f32p(info[2], &ng) : nullptr;
-  const float* mean = f32p(info[3], &nm);
-  const float* rstd = f32p(info[4], &nr);
-  const int64_t C = info[5].As<Napi::Number>().Int64Value();
-  float* dx = f32p(info[6], &ndx);
-  float* dg = (info[7].IsNull() || info[7].IsUndefined()) ? nullptr : f32p(info[7], &ndg);
-  float* db = (info[8].IsNull() || info[8].IsUndefined()) ? nullptr : f32p(info[8], &ndb);
+  const float eps = float(num(info[3]));
+  const int64_t C = info[4].As<Napi::Number>().Int64Value();
+  float* dx = f32p(info[5], &ndx);
+  float* dg = (info[6].IsNull() || info[6].IsUndefined()) ? nullptr : f32p(info[6], &ndg);
+  float* db = (info[7].IsNull() || info[7].IsUndefined()) ? nullptr : f32p(info[7], &ndb);
   const int64_t rows = C > 0 ? int64_t(n) / C : 0;
-  if (C < 1 || int64_t(n) % C != 0 || nx != n || (hasG && int64_t(ng) != C) || int64_t(nm) < rows ||
-      int64_t(nr) < rows || ndx < n || (dg && int64_t(ndg) < C) || (db && int64_t(ndb) < C)) {
+  if (C < 1 || int64_t(n) % C != 0 || nx != n || (hasG && int64_t(ng) != C) || ndx < n ||
+      (dg && int64_t(ndg) < C) || (db && int64_t(ndb) < C)) {
     throw Napi::RangeError::New(env, "fusedLayerNormGrad: bad sizes");
   }
   std::vector<float> ones;
@@ -155,10 +157,12 @@ Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
       for (int64_t r = r0; r < r1; ++r) {
         const float* dyr = dy + r * C;
         const float* xr = x + r * C;
+        float m, rs;
+        lnStats(xr, C, eps, &m, &rs);
         double s[2];
-        lnGradSums(dyr, xr, g, mean[r], rstd[r], s, C);
+        lnGradSums(dyr, xr, g, m, rs, s, C);
         // dx = r * (dy * g - mean(dy * g) - xhat * mean(dy * g * xhat))
-        lnGradRow(dyr, xr, g, mean[r], rstd[r], float(s[0] * invC), float(s[1] * invC), dx + r * C, fdg, fdb, C);
+        lnGradRow(dyr, xr, g, m, rs, float(s[0] * invC), float(s[1] * invC), dx + r * C, fdg, fdb, C);
       }
       lnFlush(sdg, fdg, C);
       lnFlush(sdb, fdb, C);

@@ -29,7 +29,7 @@ export function gelu(x: tf.Tensor): tf.Tensor {
 /**
  * LayerNorm over the last axis, as `torch.nn.LayerNorm(C, eps)`: `(x - mean) / sqrt(var + eps) * gamma + beta`
  * with the biased variance; gamma and beta of shape [C]. Fused: kernel `LwlrLayerNorm`, whose gradient saves
- * x, gamma and the mean and 1/sqrt(var + eps) of each row.
+ * x and gamma.
  */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
   const C = x.shape[x.rank - 1];
@@ -38,10 +38,7 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsil
   }
   if (!(epsilon > 0)) throw new Error(`layerNorm: epsilon must be > 0, got ${epsilon}`);
   if (fusedAvailable('LwlrLayerNorm', x, gamma, beta)) {
-    return tf.tidy(() => {
-      const [y] = tf.engine().runKernel('LwlrLayerNorm', { x, gamma, beta }, { epsilon }) as tf.Tensor[];
-      return y!;
-    });
+    return tf.engine().runKernel('LwlrLayerNorm', { x, gamma, beta }, { epsilon }) as tf.Tensor;
   }
   return tf.tidy(() => {
     const axis = x.rank - 1;
@@ -74,8 +71,9 @@ function splitHeads(x: tf.Tensor, heads: number): tf.Tensor {
 /**
  * Multi-head scaled dot-product attention on projected q, k, v of shape [B, N, C] (heads = consecutive blocks of
  * C / H channels), returning [B, N, C]: for each head, softmax(scale * q k^T + bias + mask) v, heads merged
- * back. Fused (kernel `LwlrAttention`): no split/merge transposes; the gradient saves q, k, v and the
- * probabilities [B, H, N, N]. Elsewhere the composition: split heads, matMul, softmax, matMul, merge.
+ * back. Fused (kernels `LwlrAttentionScores` and `LwlrAttentionApply`): no split/merge transposes; the
+ * gradients save q, k, v and the probabilities [B, H, N, N]. Elsewhere the composition: split heads, matMul,
+ * softmax, matMul, merge.
  */
 export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: AttentionOptions): tf.Tensor {
   const H = opts.numHeads;
@@ -92,13 +90,13 @@ export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: Attent
     throw new Error(`attention: mask must be [nW, ${N}, ${N}] with nW dividing the batch ${B}, got [${mask.shape}]`);
   }
   const extra = [bias, mask].filter((t): t is tf.Tensor => t !== undefined);
-  if (fusedAvailable('LwlrAttention', q, k, v, ...extra)) {
+  if (fusedAvailable('LwlrAttentionScores', q, k, v, ...extra)) {
     return tf.tidy(() => {
-      const inputs: tf.NamedTensorMap = { q, k, v };
+      const inputs: tf.NamedTensorMap = { q, k };
       if (bias) inputs['bias'] = bias;
       if (mask) inputs['mask'] = mask;
-      const [out] = tf.engine().runKernel('LwlrAttention', inputs, { numHeads: H, scale, nW, hasBias: bias !== undefined }) as tf.Tensor[];
-      return out!;
+      const probs = tf.engine().runKernel('LwlrAttentionScores', inputs, { numHeads: H, scale, nW, hasBias: bias !== undefined }) as tf.Tensor;
+      return tf.engine().runKernel('LwlrAttentionApply', { probs, v }, { numHeads: H }) as tf.Tensor;
     });
   }
   return tf.tidy(() => {

@@ -1,12 +1,14 @@
 /**
- * LwlrAttention (native/attention.cc): multi-head scaled dot-product attention on the projections' layout.
- *   inputs { q, k, v: [B, N, H*d], bias?: [H, N, N], mask?: [nW, N, N] }, attrs { numHeads, scale, nW }
- *   -> [out [B, N, H*d], probs [B, H, N, N]]
- *   out = merge_h(softmax(scale * q_h k_h^T + bias_h + mask_{b mod nW}) v_h)
- * The gradient saves q, k, v (which the projections' fused matMul saves anyway) and the probabilities; it
- * replaces tfjs's split-heads transposes (3 copies of q/k/v, saved), the scaled q, the logits and the merge.
- * LwlrAttentionGrad { dy, q, k, v, probs } -> [dq, dk, dv, dbias] (dbias [H, N, N] = sum over the batch, or
- * [1] when there is no bias). No gradient for the mask (a constant) and no second-order gradient.
+ * Multi-head scaled dot-product attention on the projections' layout [B, N, H*d] (native/attention.cc), as two
+ * kernels with their own gradients (the `attention` op in src/ops.ts chains them):
+ *   LwlrAttentionScores { q, k, bias?: [H, N, N], mask?: [nW, N, N] }, attrs { numHeads, scale, nW }
+ *     -> probs [B, H, N, N] = softmax(scale * q_h k_h^T + bias_h + mask_{b mod nW})
+ *   LwlrAttentionApply { probs, v } (attr numHeads) -> out [B, N, H*d] = merge_h(probs_h v_h)
+ * Their gradients save q, k, v (which the projections' fused matMul saves anyway) and the probabilities; they
+ * replace tfjs's split-heads transposes (3 copies of q/k/v, saved), the scaled q, the logits, their sum with the
+ * bias and mask, and the merge. Gradient kernels: LwlrAttentionApplyGrad { dy, probs, v } -> [dprobs, dv] and
+ * LwlrAttentionScoresGrad { dy, q, k, probs } -> [dq, dk, dbias] (dbias [H, N, N] = sum over the batch, or [1]
+ * without bias). No gradient for the mask (a constant) and no second-order gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendOneDNN } from '../backend.js';
@@ -16,6 +18,7 @@ interface AttentionAttrs {
   numHeads: number;
   scale: number;
   nW: number;
+  hasBias: boolean;
 }
 
 function f32(backend: MathBackendOneDNN, t: tf.TensorInfo | undefined, kernel: string, name: string): Float32Array {
@@ -24,28 +27,31 @@ function f32(backend: MathBackendOneDNN, t: tf.TensorInfo | undefined, kernel: s
   return v;
 }
 
-/** [B, N, H, d, nW] of the problem, checked. */
-function problemDims(q: tf.TensorInfo, k: tf.TensorInfo, v: tf.TensorInfo, a: AttentionAttrs, kernel: string): number[] {
-  const same = (t: tf.TensorInfo) => t.shape.length === 3 && t.shape.every((d, i) => d === q.shape[i]);
-  if (q.shape.length !== 3 || !same(k) || !same(v)) {
-    throw new Error(`${kernel}: q, k, v must be [B, N, C] of one shape, got [${q.shape}], [${k.shape}], [${v.shape}]`);
-  }
-  const [B, N, C] = q.shape as [number, number, number];
-  const H = a.numHeads;
-  if (!(Number.isInteger(H) && H >= 1 && C % H === 0)) throw new Error(`${kernel}: ${C} channels are not a multiple of numHeads ${H}`);
-  if (!(Number.isInteger(a.nW) && a.nW >= 1 && B % a.nW === 0)) throw new Error(`${kernel}: batch ${B} is not a multiple of nW ${a.nW}`);
-  return [B, N, H, C / H, a.nW];
+/** [B, N, H, d, nW] of the problem from a [B, N, C] tensor, checked. */
+function problemDims(x: tf.TensorInfo, numHeads: number, nW: number, kernel: string): number[] {
+  if (x.shape.length !== 3) throw new Error(`${kernel}: expected [B, N, C], got [${x.shape}]`);
+  const [B, N, C] = x.shape as [number, number, number];
+  if (!(Number.isInteger(numHeads) && numHeads >= 1 && C % numHeads === 0)) throw new Error(`${kernel}: ${C} channels are not a multiple of numHeads ${numHeads}`);
+  if (!(Number.isInteger(nW) && nW >= 1 && B % nW === 0)) throw new Error(`${kernel}: batch ${B} is not a multiple of nW ${nW}`);
+  return [B, N, numHeads, C / numHeads, nW];
 }
 
-export const attentionConfig: tf.KernelConfig = {
-  kernelName: 'LwlrAttention',
+function sameShape(a: tf.TensorInfo, b: tf.TensorInfo, kernel: string): void {
+  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    throw new Error(`${kernel}: shapes [${a.shape}] and [${b.shape}] differ`);
+  }
+}
+
+const scoresConfig: tf.KernelConfig = {
+  kernelName: 'LwlrAttentionScores',
   backendName: 'onednn',
   kernelFunc: ({ inputs, backend: b, attrs }) => {
     const backend = b as MathBackendOneDNN;
-    const K = 'LwlrAttention';
+    const K = 'LwlrAttentionScores';
     const a = attrs as unknown as AttentionAttrs;
-    const { q, k, v, bias, mask } = inputs;
-    const dims = problemDims(q!, k!, v!, a, K);
+    const { q, k, bias, mask } = inputs;
+    sameShape(q!, k!, K);
+    const dims = problemDims(q!, a.numHeads, a.nW ?? 1, K);
     const [B, N, H, , nW] = dims as [number, number, number, number, number];
     if (bias && (bias.shape.length !== 3 || bias.shape[0] !== H || bias.shape[1] !== N || bias.shape[2] !== N)) {
       throw new Error(`${K}: bias must be [${H}, ${N}, ${N}], got [${bias.shape}]`);
@@ -53,57 +59,100 @@ export const attentionConfig: tf.KernelConfig = {
     if (mask && (mask.shape.length !== 3 || mask.shape[0] !== nW || mask.shape[1] !== N || mask.shape[2] !== N)) {
       throw new Error(`${K}: mask must be [${nW}, ${N}, ${N}], got [${mask.shape}]`);
     }
-    const out = allocOutput(backend, sizeOf(q!.shape));
     const probs = allocOutput(backend, B * H * N * N);
-    backend.native.attention(
-      f32(backend, q, K, 'q'), f32(backend, k, K, 'k'), f32(backend, v, K, 'v'),
-      bias ? f32(backend, bias, K, 'bias') : null, mask ? f32(backend, mask, K, 'mask') : null,
-      dims, a.scale, out, probs,
+    backend.native.attentionScores(
+      f32(backend, q, K, 'q'), f32(backend, k, K, 'k'),
+      bias ? f32(backend, bias, K, 'bias') : null, mask ? f32(backend, mask, K, 'mask') : null, dims, a.scale, probs,
     );
-    return [backend.makeTensorInfo(q!.shape, 'float32', out), backend.makeTensorInfo([B, H, N, N], 'float32', probs)];
+    return backend.makeTensorInfo([B, H, N, N], 'float32', probs);
   },
 };
 
-export const attentionGradConfig: tf.KernelConfig = {
-  kernelName: 'LwlrAttentionGrad',
+const applyConfig: tf.KernelConfig = {
+  kernelName: 'LwlrAttentionApply',
   backendName: 'onednn',
   kernelFunc: ({ inputs, backend: b, attrs }) => {
     const backend = b as MathBackendOneDNN;
-    const K = 'LwlrAttentionGrad';
-    const a = attrs as unknown as AttentionAttrs & { hasBias: boolean };
-    const { dy, q, k, v, probs } = inputs;
-    const dims = problemDims(q!, k!, v!, a, K);
+    const K = 'LwlrAttentionApply';
+    const { probs, v } = inputs;
+    const dims = problemDims(v!, Number(attrs?.numHeads), 1, K);
+    const [B, N, H] = dims as [number, number, number];
+    if (probs!.shape.join(',') !== [B, H, N, N].join(',')) throw new Error(`${K}: probs must be [${B}, ${H}, ${N}, ${N}], got [${probs!.shape}]`);
+    const out = allocOutput(backend, sizeOf(v!.shape));
+    backend.native.attentionApply(f32(backend, probs, K, 'probs'), f32(backend, v, K, 'v'), dims, out);
+    return backend.makeTensorInfo(v!.shape, 'float32', out);
+  },
+};
+
+const applyGradConfig: tf.KernelConfig = {
+  kernelName: 'LwlrAttentionApplyGrad',
+  backendName: 'onednn',
+  kernelFunc: ({ inputs, backend: b, attrs }) => {
+    const backend = b as MathBackendOneDNN;
+    const K = 'LwlrAttentionApplyGrad';
+    const { dy, probs, v } = inputs;
+    sameShape(dy!, v!, K);
+    const dims = problemDims(v!, Number(attrs?.numHeads), 1, K);
+    const dprobs = allocOutput(backend, sizeOf(probs!.shape));
+    const dv = allocOutput(backend, sizeOf(v!.shape));
+    backend.native.attentionApplyGrad(f32(backend, dy, K, 'dy'), f32(backend, probs, K, 'probs'), f32(backend, v, K, 'v'), dims, dprobs, dv);
+    return [backend.makeTensorInfo(probs!.shape, 'float32', dprobs), backend.makeTensorInfo(v!.shape, 'float32', dv)];
+  },
+};
+
+const scoresGradConfig: tf.KernelConfig = {
+  kernelName: 'LwlrAttentionScoresGrad',
+  backendName: 'onednn',
+  kernelFunc: ({ inputs, backend: b, attrs }) => {
+    const backend = b as MathBackendOneDNN;
+    const K = 'LwlrAttentionScoresGrad';
+    const a = attrs as unknown as AttentionAttrs;
+    const { dy, q, k, probs } = inputs;
+    sameShape(q!, k!, K);
+    const dims = problemDims(q!, a.numHeads, a.nW ?? 1, K);
     const [, N, H] = dims as [number, number, number];
     const n = sizeOf(q!.shape);
-    const [dq, dk, dv] = [0, 1, 2].map(() => allocOutput(backend, n));
+    const dq = allocOutput(backend, n);
+    const dk = allocOutput(backend, n);
     const dbias = a.hasBias ? allocOutput(backend, H * N * N) : null;
-    backend.native.attentionGrad(
-      f32(backend, dy, K, 'dy'), f32(backend, q, K, 'q'), f32(backend, k, K, 'k'), f32(backend, v, K, 'v'),
-      f32(backend, probs, K, 'probs'), dims, a.scale, dq, dk, dv, dbias,
+    backend.native.attentionScoresGrad(
+      f32(backend, dy, K, 'dy'), f32(backend, q, K, 'q'), f32(backend, k, K, 'k'), f32(backend, probs, K, 'probs'),
+      dims, a.scale, dq, dk, dbias,
     );
     return [
-      ...[dq, dk, dv].map((g) => backend.makeTensorInfo(q!.shape, 'float32', g!)),
+      backend.makeTensorInfo(q!.shape, 'float32', dq),
+      backend.makeTensorInfo(q!.shape, 'float32', dk),
       dbias ? backend.makeTensorInfo([H, N, N], 'float32', dbias) : backend.makeTensorInfo([1], 'float32', new Float32Array(1)),
     ];
   },
 };
 
+export const attentionKernels: tf.KernelConfig[] = [scoresConfig, applyConfig, applyGradConfig, scoresGradConfig];
+
 tf.registerGradient({
-  kernelName: 'LwlrAttention',
-  inputsToSave: ['q', 'k', 'v'],
-  outputsToSave: [false, true],
-  gradFunc: (dys, saved, attrs) => {
-    const [q, k, v, probs] = saved as tf.Tensor[];
-    const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
-    const a = attrs as unknown as AttentionAttrs & { hasBias: boolean };
-    const [dq, dk, dv, dbias] = tf.engine().runKernel('LwlrAttentionGrad', { dy, q: q!, k: k!, v: v!, probs: probs! }, attrs as tf.NamedAttrMap) as tf.Tensor[];
+  kernelName: 'LwlrAttentionApply',
+  inputsToSave: ['probs', 'v'],
+  gradFunc: (dy, saved, attrs) => {
+    const [probs, v] = saved as tf.Tensor[];
+    const [dprobs, dv] = tf.engine().runKernel('LwlrAttentionApplyGrad', { dy: dy as tf.Tensor, probs: probs!, v: v! }, attrs as tf.NamedAttrMap) as tf.Tensor[];
+    return { probs: () => dprobs!, v: () => dv! };
+  },
+});
+
+tf.registerGradient({
+  kernelName: 'LwlrAttentionScores',
+  inputsToSave: ['q', 'k'],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs) => {
+    const [q, k, probs] = saved as tf.Tensor[];
+    const a = attrs as unknown as AttentionAttrs;
+    const [dq, dk, dbias] = tf.engine().runKernel('LwlrAttentionScoresGrad', { dy: dy as tf.Tensor, q: q!, k: k!, probs: probs! }, attrs as tf.NamedAttrMap) as tf.Tensor[];
     const N = q!.shape[1]!;
     return {
       q: () => dq!,
       k: () => dk!,
-      v: () => dv!,
       bias: () => dbias!,
-      // the mask is a constant; its gradient is never asked for unless it depends on a differentiated tensor
+      // the mask is a constant; its gradient is only asked for if it depends on a differentiated tensor
       mask: () => tf.zeros([a.nW, N, N]),
     };
   },

@@ -1,9 +1,9 @@
 /**
  * Fused kernels with their own gradients (native/fused.cc), for the ops in src/ops.ts. Each replaces a chain of
  * tfjs kernels whose intermediates the autodiff tape would keep until the backward pass:
- *  - LwlrLayerNorm { x, gamma, beta } (attr epsilon) -> [y, mean, rstd]: LayerNorm over the last axis. The
- *    gradient saves x, gamma, mean and rstd (two floats per row); tfjs's composition of the same formula saves
- *    x - mean, the normalized x, its product with gamma and more (3-4 tensors of x's size).
+ *  - LwlrLayerNorm { x, gamma, beta } (attr epsilon) -> y: LayerNorm over the last axis. The gradient saves x
+ *    and gamma (it recomputes each row's mean and 1/sqrt(var + eps) from x); tfjs's composition of the same
+ *    formula saves x - mean, the normalized x, its product with gamma and more (3-4 tensors of x's size).
  *  - LwlrGelu { x } -> y, exact-erf GELU. The gradient saves x; the composition saves x / sqrt 2, erf of it,
  *    1 + erf, the cdf and x (5 tensors of x's size).
  * LwlrLayerNormGrad and LwlrGeluGrad are their gradient kernels (no gradients of their own: second-order
@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendOneDNN } from '../backend.js';
 import { allocOutput, f32In, sizeOf } from './ew-util.js';
-import { attentionConfig, attentionGradConfig } from './attention.js';
+import { attentionKernels } from './attention.js';
 
 function f32(backend: MathBackendOneDNN, t: tf.TensorInfo | undefined, kernel: string, name: string): Float32Array {
   const v = t ? f32In(backend, t) : null;
@@ -34,30 +34,21 @@ export const layerNormConfig: tf.KernelConfig = {
     if (gamma!.shape.length !== 1 || gamma!.shape[0] !== C || beta!.shape.length !== 1 || beta!.shape[0] !== C) {
       throw new Error(`LwlrLayerNorm: gamma and beta must be [${C}], got [${gamma!.shape}] and [${beta!.shape}]`);
     }
-    const n = sizeOf(x!.shape);
-    const rows = n / C;
-    const y = allocOutput(backend, n);
-    const mean = allocOutput(backend, rows);
-    const rstd = allocOutput(backend, rows);
+    const y = allocOutput(backend, sizeOf(x!.shape));
     backend.native.fusedLayerNorm(
       f32(backend, x, 'LwlrLayerNorm', 'x'), f32(backend, gamma, 'LwlrLayerNorm', 'gamma'),
-      f32(backend, beta, 'LwlrLayerNorm', 'beta'), Number(attrs?.epsilon), C, y, mean, rstd,
+      f32(backend, beta, 'LwlrLayerNorm', 'beta'), Number(attrs?.epsilon), C, y, null, null,
     );
-    const rowShape = x!.shape.slice(0, -1);
-    return [
-      backend.makeTensorInfo(x!.shape, 'float32', y),
-      backend.makeTensorInfo(rowShape, 'float32', mean),
-      backend.makeTensorInfo(rowShape, 'float32', rstd),
-    ];
+    return backend.makeTensorInfo(x!.shape, 'float32', y);
   },
 };
 
 export const layerNormGradConfig: tf.KernelConfig = {
   kernelName: 'LwlrLayerNormGrad',
   backendName: 'onednn',
-  kernelFunc: ({ inputs, backend: b }) => {
+  kernelFunc: ({ inputs, backend: b, attrs }) => {
     const backend = b as MathBackendOneDNN;
-    const { dy, x, gamma, mean, rstd } = inputs;
+    const { dy, x, gamma } = inputs;
     const k = 'LwlrLayerNormGrad';
     const C = lastDim(x!.shape);
     const n = sizeOf(x!.shape);
@@ -65,8 +56,8 @@ export const layerNormGradConfig: tf.KernelConfig = {
     const dgamma = new Float32Array(C);
     const dbeta = new Float32Array(C);
     backend.native.fusedLayerNormGrad(
-      f32(backend, dy, k, 'dy'), f32(backend, x, k, 'x'), f32(backend, gamma, k, 'gamma'), f32(backend, mean, k, 'mean'),
-      f32(backend, rstd, k, 'rstd'), C, dx, dgamma, dbeta,
+      f32(backend, dy, k, 'dy'), f32(backend, x, k, 'x'), f32(backend, gamma, k, 'gamma'), Number(attrs?.epsilon), C,
+      dx, dgamma, dbeta,
     );
     return [
       backend.makeTensorInfo(x!.shape, 'float32', dx),
@@ -102,17 +93,15 @@ export const geluGradConfig: tf.KernelConfig = {
   },
 };
 
-export const fusedKernels: tf.KernelConfig[] = [layerNormConfig, layerNormGradConfig, geluConfig, geluGradConfig, attentionConfig, attentionGradConfig];
+export const fusedKernels: tf.KernelConfig[] = [layerNormConfig, layerNormGradConfig, geluConfig, geluGradConfig, ...attentionKernels];
 
 tf.registerGradient({
   kernelName: 'LwlrLayerNorm',
   inputsToSave: ['x', 'gamma'],
-  outputsToSave: [false, true, true],
-  gradFunc: (dys, saved) => {
-    const [x, gamma, mean, rstd] = saved as tf.Tensor[];
-    const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
+  gradFunc: (dy, saved, attrs) => {
+    const [x, gamma] = saved as tf.Tensor[];
     // One kernel for the three gradients, run here; each closure hands out its own.
-    const [dx, dgamma, dbeta] = tf.engine().runKernel('LwlrLayerNormGrad', { dy, x: x!, gamma: gamma!, mean: mean!, rstd: rstd! }) as tf.Tensor[];
+    const [dx, dgamma, dbeta] = tf.engine().runKernel('LwlrLayerNormGrad', { dy: dy as tf.Tensor, x: x!, gamma: gamma! }, attrs as tf.NamedAttrMap) as tf.Tensor[];
     return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
   },
 });
