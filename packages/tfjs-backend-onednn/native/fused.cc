@@ -11,6 +11,14 @@
 //     xhat = (x - mean) * rstd, g = dy * gamma:
 //     dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) (row means in double),
 //     dgamma = sum over rows of dy * xhat, dbeta = sum over rows of dy (double totals).
+//   fusedBatchNormTrain(x, gamma | null, beta | null, eps, C, y, mean, var)
+//     training-mode BatchNorm over every axis but the last (C channels): mean, biased var = mean((x - mean)^2)
+//     (sums in double), y = beta + (x - mean) * (gamma / sqrt(var + eps)) (the factor in double), as tf.moments
+//     followed by the FusedBatchNorm kernel compute them.
+//   fusedBatchNormTrainGrad(dy, x, gamma | null, mean, var, dmean | null, dvar | null, eps, C, dx, dgamma, dbeta)
+//     with M rows, r = 1 / sqrt(var + eps), sums per channel (double) Sdy = sum dy, Sdyx = sum dy (x - mean):
+//     dbeta = Sdy, dgamma = r Sdyx,
+//     dx = gamma r (dy - Sdy / M - (x - mean) r^2 Sdyx / M) + dmean / M + 2 dvar (x - mean) / M.
 //   fusedGelu(x, y):          y = x * (0.5 * (1 + erf(x / sqrt 2)))   (tfjs-layers' 'gelu'; erf as the Erf kernel)
 //   fusedGeluGrad(dy, x, dx): dx = dy * (Phi(x) + x * exp(-x^2 / 2) / sqrt(2 pi))
 #include "addon.h"
@@ -180,6 +188,135 @@ Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---- BatchNorm (training mode) -------------------------------------------------------------------------
+
+// Per-channel sums over rows of C, in parallel: f(row pointer offset, float accumulators) adds one row; the float
+// accumulators are flushed into double totals every 16 rows. Returns the totals (k sums of C each).
+template <int K, class F>
+std::vector<double> channelSums(int64_t rows, int64_t C, int64_t costPerRow, F&& addRow) {
+  const int T = threadsFor(rows, costPerRow);
+  std::vector<double> part(size_t(T) * K * C, 0.0);
+  constexpr int64_t kFlush = 16;
+  parallelFor(rows, costPerRow, [&](int64_t b, int64_t e) {
+    const int t = T > 1 ? omp_get_thread_num() : 0;
+    double* tot = part.data() + size_t(t) * K * C;
+    std::vector<float> facc(size_t(K * C), 0.f);
+    for (int64_t r0 = b; r0 < e; r0 += kFlush) {
+      const int64_t r1 = std::min(e, r0 + kFlush);
+      for (int64_t r = r0; r < r1; ++r) addRow(r, facc.data());
+      lnFlush(tot, facc.data(), K * C);
+    }
+  });
+  std::vector<double> out(size_t(K * C), 0.0);
+  for (int t = 0; t < T; ++t)
+    for (int64_t i = 0; i < K * C; ++i) out[i] += part[size_t(t) * K * C + i];
+  return out;
+}
+
+LWLR_SIMD void bnAccX(const float* __restrict x, float* __restrict acc, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) acc[i] += x[i];
+}
+LWLR_SIMD void bnAccSq(const float* __restrict x, const float* __restrict m, float* __restrict acc, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float d = x[i] - m[i];
+    acc[i] += d * d;
+  }
+}
+LWLR_SIMD void bnApply(const float* __restrict x, const float* __restrict m, const float* __restrict a,
+                       const float* __restrict o, float* __restrict y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = o[i] + (x[i] - m[i]) * a[i];
+}
+LWLR_SIMD void bnAccGrad(const float* __restrict dy, const float* __restrict x, const float* __restrict m,
+                         float* __restrict sdy, float* __restrict sdyx, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    sdy[i] += dy[i];
+    sdyx[i] += dy[i] * (x[i] - m[i]);
+  }
+}
+// dx = a * dy + b * (x - m) + c per channel
+LWLR_SIMD void bnGradApply(const float* __restrict dy, const float* __restrict x, const float* __restrict m,
+                           const float* __restrict a, const float* __restrict b, const float* __restrict c,
+                           float* __restrict dx, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dx[i] = a[i] * dy[i] + b[i] * (x[i] - m[i]) + c[i];
+}
+
+Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  size_t n = 0, ng = 0, nb = 0, ny = 0, nm = 0, nv = 0;
+  const float* x = f32p(info[0], &n);
+  const bool hasG = !(info[1].IsNull() || info[1].IsUndefined());
+  const bool hasB = !(info[2].IsNull() || info[2].IsUndefined());
+  const float* gamma = hasG ? f32p(info[1], &ng) : nullptr;
+  const float* beta = hasB ? f32p(info[2], &nb) : nullptr;
+  const double eps = num(info[3]);
+  const int64_t C = info[4].As<Napi::Number>().Int64Value();
+  float* y = f32p(info[5], &ny);
+  float* mean = f32p(info[6], &nm);
+  float* var = f32p(info[7], &nv);
+  if (C < 1 || n == 0 || int64_t(n) % C != 0 || (hasG && int64_t(ng) != C) || (hasB && int64_t(nb) != C) || ny < n ||
+      int64_t(nm) < C || int64_t(nv) < C) {
+    throw Napi::RangeError::New(env, "fusedBatchNormTrain: bad sizes");
+  }
+  const int64_t rows = int64_t(n) / C;
+  const std::vector<double> s = channelSums<1>(rows, C, C, [&](int64_t r, float* acc) { bnAccX(x + r * C, acc, C); });
+  for (int64_t c = 0; c < C; ++c) mean[c] = float(s[c] / double(rows));
+  const std::vector<double> q =
+      channelSums<1>(rows, C, C * 2, [&](int64_t r, float* acc) { bnAccSq(x + r * C, mean, acc, C); });
+  std::vector<float> a(static_cast<size_t>(C)), o(static_cast<size_t>(C));
+  for (int64_t c = 0; c < C; ++c) {
+    var[c] = float(q[c] / double(rows));
+    a[c] = float((hasG ? double(gamma[c]) : 1.0) / std::sqrt(double(var[c]) + eps));
+    o[c] = hasB ? beta[c] : 0.f;
+  }
+  parallelFor(rows, C * 2, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) bnApply(x + r * C, mean, a.data(), o.data(), y + r * C, C);
+  });
+  return env.Undefined();
+}
+
+Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  size_t n = 0, nx = 0, ng = 0, nm = 0, nv = 0, ndm = 0, ndv = 0, ndx = 0, ndg = 0, ndb = 0;
+  const float* dy = f32p(info[0], &n);
+  const float* x = f32p(info[1], &nx);
+  const bool hasG = !(info[2].IsNull() || info[2].IsUndefined());
+  const float* gamma = hasG ? f32p(info[2], &ng) : nullptr;
+  const float* mean = f32p(info[3], &nm);
+  const float* var = f32p(info[4], &nv);
+  const float* dmean = (info[5].IsNull() || info[5].IsUndefined()) ? nullptr : f32p(info[5], &ndm);
+  const float* dvar = (info[6].IsNull() || info[6].IsUndefined()) ? nullptr : f32p(info[6], &ndv);
+  const double eps = num(info[7]);
+  const int64_t C = info[8].As<Napi::Number>().Int64Value();
+  float* dx = f32p(info[9], &ndx);
+  float* dg = f32p(info[10], &ndg);
+  float* db = f32p(info[11], &ndb);
+  if (C < 1 || n == 0 || int64_t(n) % C != 0 || nx != n || (hasG && int64_t(ng) != C) || int64_t(nm) < C ||
+      int64_t(nv) < C || (dmean && int64_t(ndm) < C) || (dvar && int64_t(ndv) < C) || ndx < n || int64_t(ndg) < C ||
+      int64_t(ndb) < C) {
+    throw Napi::RangeError::New(env, "fusedBatchNormTrainGrad: bad sizes");
+  }
+  const int64_t rows = int64_t(n) / C;
+  const std::vector<double> s = channelSums<2>(rows, C, C * 3, [&](int64_t r, float* acc) {
+    bnAccGrad(dy + r * C, x + r * C, mean, acc, acc + C, C);
+  });
+  std::vector<float> a(static_cast<size_t>(C)), b(static_cast<size_t>(C)), c0(static_cast<size_t>(C));
+  const double M = double(rows);
+  for (int64_t c = 0; c < C; ++c) {
+    const double r = 1.0 / std::sqrt(double(var[c]) + eps);
+    const double g = hasG ? double(gamma[c]) : 1.0;
+    const double sdy = s[c], sdyx = s[C + c];
+    db[c] = float(sdy);
+    dg[c] = float(sdyx * r);
+    a[c] = float(g * r);
+    b[c] = float(-g * r * r * r * sdyx / M + (dvar ? 2.0 * double(dvar[c]) / M : 0.0));
+    c0[c] = float(-g * r * sdy / M + (dmean ? double(dmean[c]) / M : 0.0));
+  }
+  parallelFor(rows, C * 3, [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) bnGradApply(dy + r * C, x + r * C, mean, a.data(), b.data(), c0.data(), dx + r * C, C);
+  });
+  return env.Undefined();
+}
+
 // ---- GELU -------------------------------------------------------------------------------------------------
 
 constexpr float kInvSqrt2 = 0.70710678118654752f;
@@ -223,6 +360,8 @@ Napi::Value GeluGrad(const Napi::CallbackInfo& info) {
 
 LWLR_EXPORT("fusedLayerNorm", LayerNorm);
 LWLR_EXPORT("fusedLayerNormGrad", LayerNormGrad);
+LWLR_EXPORT("fusedBatchNormTrain", BatchNormTrain);
+LWLR_EXPORT("fusedBatchNormTrainGrad", BatchNormTrainGrad);
 LWLR_EXPORT("fusedGelu", Gelu);
 LWLR_EXPORT("fusedGeluGrad", GeluGrad);
 

@@ -14,7 +14,7 @@ import { loadNative } from './native.js';
 import { installEagerBackprop } from './backprop.js';
 
 export { BACKEND_NAME, MathBackendOneDNN, registerNativeKernel, loadNative };
-export { attention, gelu, layerNorm, type AttentionOptions } from './ops.js';
+export { attention, batchNormTrain, gelu, layerNorm, type AttentionOptions, type BatchNormTrainResult } from './ops.js';
 export { selectBackend, BACKEND_CHOICES, type BackendChoice } from './select.js';
 
 /** True when the native addon loaded and the backend is registered. */

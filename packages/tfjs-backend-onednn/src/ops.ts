@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs';
- * import { gelu, layerNorm } from 'tfjs-backend-onednn';
+ * import { attention, batchNormTrain, gelu, layerNorm } from 'tfjs-backend-onednn';
  * const h = gelu(tf.randomNormal([8, 197, 1536]));                       // exact-erf GELU
  * const y = layerNorm(tf.randomNormal([8, 197, 384]), tf.ones([384]), tf.zeros([384]), 1e-6);
  * ```
@@ -47,6 +47,40 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsil
     const variance = tf.mean(tf.square(xc), axis, true);
     const y = tf.mul(xc, tf.rsqrt(tf.add(variance, epsilon)));
     return tf.add(tf.mul(y, gamma), beta);
+  });
+}
+
+/** What {@link batchNormTrain} returns. */
+export interface BatchNormTrainResult {
+  /** The normalized x. */
+  y: tf.Tensor;
+  /** The batch mean per channel, [C]. */
+  mean: tf.Tensor;
+  /** The biased batch variance per channel, [C]. */
+  variance: tf.Tensor;
+}
+
+/**
+ * Training-mode BatchNorm over every axis but the last (NHWC channels, or features of [B, C]), with the batch's
+ * own statistics: `(x - mean) / sqrt(variance + eps) * gamma + beta`, the biased variance, as tf.moments followed
+ * by tf.batchNorm (what tfjs-layers' BatchNormalization computes in training). Returns the statistics too, for
+ * the moving averages. Fused (kernel `LwlrBatchNormTrain`): the gradient saves x, gamma and the statistics and
+ * runs one kernel of two passes.
+ */
+export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): BatchNormTrainResult {
+  const C = x.shape[x.rank - 1];
+  if (x.rank < 2 || gamma.rank !== 1 || beta.rank !== 1 || gamma.shape[0] !== C || beta.shape[0] !== C) {
+    throw new Error(`batchNormTrain: gamma and beta must be [${C}] for x [${x.shape}] (rank >= 2), got [${gamma.shape}] and [${beta.shape}]`);
+  }
+  if (!(epsilon > 0)) throw new Error(`batchNormTrain: epsilon must be > 0, got ${epsilon}`);
+  if (fusedAvailable('LwlrBatchNormTrain', x, gamma, beta)) {
+    const [y, mean, variance] = tf.engine().runKernel('LwlrBatchNormTrain', { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+    return { y: y!, mean: mean!, variance: variance! };
+  }
+  return tf.tidy(() => {
+    const axes = [...Array(x.rank - 1).keys()];
+    const { mean, variance } = tf.moments(x, axes);
+    return { y: tf.batchNorm(x, mean, variance, beta, gamma, epsilon), mean, variance };
   });
 }
 

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectParity, tf, available } from './parity.js';
-import { attention, gelu, layerNorm } from '../src/ops.js';
+import { attention, batchNormTrain, gelu, layerNorm } from '../src/ops.js';
 
 test('gelu: values and gradient match the composition on cpu', { skip: !available }, async () => {
   for (const shape of [[7], [4, 33, 96], [2, 9, 9, 40]]) {
@@ -148,4 +148,44 @@ test('attention: known answers (uniform weights average v; a dominant logit sele
   const sel = await attention(zeros, zeros, v, { numHeads: 2, bias: bt }).data();
   assert.deepEqual(Array.from(sel), [2, 10, 3, 10, 6, 10, 1, 10]);
   tf.dispose([v, zeros, bt]);
+});
+
+test('batchNormTrain: values, statistics and gradients (x, gamma, beta) match tf.moments + tf.batchNorm on cpu', { skip: !available }, async () => {
+  for (const shape of [[64, 10], [4, 9, 9, 16], [2, 30, 30, 8]]) {
+    const C = shape[shape.length - 1]!;
+    const make = (rand: Parameters<Parameters<typeof expectParity>[0]>[0]) =>
+      [tf.add(tf.mul(rand(shape), 3), 1), tf.add(rand([C]), 1), rand([C]), rand(shape)] as const;
+    await expectParity((rand) => {
+      const [x, g, b] = make(rand);
+      const r = batchNormTrain(x, g, b, 1e-5);
+      return [r.y, r.mean, r.variance];
+    }, { rtol: 2e-6, label: `batchNormTrain [${shape}]` });
+    await expectParity((rand) => {
+      const [x, g, b, dy] = make(rand);
+      return tf.grads((a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(batchNormTrain(a, gg, bb, 1e-5).y, dy)))([x, g, b]);
+    }, { rtol: 1e-5, label: `batchNormTrain grads [${shape}]` });
+    // a loss that also uses the batch statistics: their gradients flow into x too
+    await expectParity((rand) => {
+      const [x, g, b, dy] = make(rand);
+      return tf.grad((a: tf.Tensor) => {
+        const r = batchNormTrain(a, g, b, 1e-3);
+        return tf.add(tf.sum(tf.mul(r.y, dy)), tf.add(tf.sum(tf.mul(r.mean, 0.7)), tf.sum(tf.square(r.variance))));
+      })(x);
+    }, { rtol: 1e-5, label: `batchNormTrain stats grads [${shape}]` });
+  }
+});
+
+test('batchNormTrain: known answer (torch.nn.BatchNorm2d in training, biased variance for the normalization)', { skip: !available }, async () => {
+  await tf.setBackend('onednn');
+  const x = tf.tensor2d([[1, 10], [3, 10], [5, 13], [7, 11]]); // 4 rows, 2 channels
+  const r = batchNormTrain(x, tf.tensor1d([2, 1]), tf.tensor1d([0, -1]), 1e-5);
+  assert.deepEqual(Array.from(await r.mean.data()), [4, 11]);
+  assert.deepEqual(Array.from(await r.variance.data()), [5, 1.5]);
+  const y = await r.y.data();
+  const want = [-3 * 2 / Math.sqrt(5 + 1e-5), -1 / Math.sqrt(1.5 + 1e-5) - 1];
+  assert.ok(Math.abs(y[0]! - want[0]!) < 1e-6 && Math.abs(y[1]! - want[1]!) < 1e-6, `${y[0]}, ${y[1]}`);
+  // d/dx of sum(y) is 0 (the mean removes any shift)
+  const dx = await tf.grad((a: tf.Tensor) => tf.sum(batchNormTrain(a, tf.ones([2]), tf.zeros([2]), 1e-5).y))(x).data();
+  dx.forEach((v) => assert.ok(Math.abs(v) < 1e-6, `dx ${v}`));
+  tf.dispose([x, r.y, r.mean, r.variance]);
 });

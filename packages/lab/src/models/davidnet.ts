@@ -20,6 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InitSeeds, checkImageOptions, torchDefaultInit, type ImageModelOptions } from './layers/common.js';
+import { batchNorm } from './layers/batch-norm.js';
 
 export interface DavidNetOptions extends ImageModelOptions {
   /** Multiplies every width (64, 128, 256, 512); the result is rounded, at least 1. Default 1. */
@@ -53,7 +54,7 @@ export function davidnet(opts: DavidNetOptions): tf.LayersModel {
       filters: cout, kernelSize: 3, padding: 'same', useBias: false, name: `${p}.conv`,
       kernelInitializer: torchDefaultInit(fanIn, seeds.next()),
     }), x);
-    x = ap(tf.layers.batchNormalization({ axis: -1, epsilon: 1e-5, momentum: 0.9, name: `${p}.bn` }), x);
+    x = ap(batchNorm({ axis: -1, epsilon: 1e-5, momentum: 0.9, name: `${p}.bn` }), x);
     return ap(tf.layers.reLU({ name: `${p}.relu` }), x);
   };
   const layer = (x: Sym, p: string, cout: number, residual: boolean): Sym => {

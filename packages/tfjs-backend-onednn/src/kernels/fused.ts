@@ -4,9 +4,14 @@
  *  - LwlrLayerNorm { x, gamma, beta } (attr epsilon) -> y: LayerNorm over the last axis. The gradient saves x
  *    and gamma (it recomputes each row's mean and 1/sqrt(var + eps) from x); tfjs's composition of the same
  *    formula saves x - mean, the normalized x, its product with gamma and more (3-4 tensors of x's size).
+ *  - LwlrBatchNormTrain { x, gamma, beta } (attr epsilon) -> [y, mean, variance]: training-mode BatchNorm over
+ *    every axis but the last, with the batch statistics (for the moving averages). The gradient saves x, gamma
+ *    and the statistics and computes dx, dgamma, dbeta in two passes; tfjs's tf.moments + batchNorm composition
+ *    keeps the FusedBatchNorm inputs and runs ~10 full-size kernels in the backward (the mean's and the
+ *    variance's gradient paths, their sums).
  *  - LwlrGelu { x } -> y, exact-erf GELU. The gradient saves x; the composition saves x / sqrt 2, erf of it,
  *    1 + erf, the cdf and x (5 tensors of x's size).
- * LwlrLayerNormGrad and LwlrGeluGrad are their gradient kernels (no gradients of their own: second-order
+ * LwlrLayerNormGrad, LwlrBatchNormTrainGrad and LwlrGeluGrad are their gradient kernels (no gradients of their own: second-order
  * gradients through these ops are not supported).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -67,6 +72,56 @@ export const layerNormGradConfig: tf.KernelConfig = {
   },
 };
 
+export const batchNormTrainConfig: tf.KernelConfig = {
+  kernelName: 'LwlrBatchNormTrain',
+  backendName: 'onednn',
+  kernelFunc: ({ inputs, backend: b, attrs }) => {
+    const backend = b as MathBackendOneDNN;
+    const k = 'LwlrBatchNormTrain';
+    const { x, gamma, beta } = inputs;
+    const C = lastDim(x!.shape);
+    if (gamma!.shape.length !== 1 || gamma!.shape[0] !== C || beta!.shape.length !== 1 || beta!.shape[0] !== C) {
+      throw new Error(`${k}: gamma and beta must be [${C}], got [${gamma!.shape}] and [${beta!.shape}]`);
+    }
+    const y = allocOutput(backend, sizeOf(x!.shape));
+    const mean = new Float32Array(C);
+    const variance = new Float32Array(C);
+    backend.native.fusedBatchNormTrain(
+      f32(backend, x, k, 'x'), f32(backend, gamma, k, 'gamma'), f32(backend, beta, k, 'beta'), Number(attrs?.epsilon), C,
+      y, mean, variance,
+    );
+    return [
+      backend.makeTensorInfo(x!.shape, 'float32', y),
+      backend.makeTensorInfo([C], 'float32', mean),
+      backend.makeTensorInfo([C], 'float32', variance),
+    ];
+  },
+};
+
+export const batchNormTrainGradConfig: tf.KernelConfig = {
+  kernelName: 'LwlrBatchNormTrainGrad',
+  backendName: 'onednn',
+  kernelFunc: ({ inputs, backend: b, attrs }) => {
+    const backend = b as MathBackendOneDNN;
+    const k = 'LwlrBatchNormTrainGrad';
+    const { dy, x, gamma, mean, variance, dmean, dvariance } = inputs;
+    const C = lastDim(x!.shape);
+    const dx = allocOutput(backend, sizeOf(x!.shape));
+    const dgamma = new Float32Array(C);
+    const dbeta = new Float32Array(C);
+    backend.native.fusedBatchNormTrainGrad(
+      f32(backend, dy, k, 'dy'), f32(backend, x, k, 'x'), f32(backend, gamma, k, 'gamma'), f32(backend, mean, k, 'mean'),
+      f32(backend, variance, k, 'variance'), dmean ? f32(backend, dmean, k, 'dmean') : null,
+      dvariance ? f32(backend, dvariance, k, 'dvariance') : null, Number(attrs?.epsilon), C, dx, dgamma, dbeta,
+    );
+    return [
+      backend.makeTensorInfo(x!.shape, 'float32', dx),
+      backend.makeTensorInfo([C], 'float32', dgamma),
+      backend.makeTensorInfo([C], 'float32', dbeta),
+    ];
+  },
+};
+
 export const geluConfig: tf.KernelConfig = {
   kernelName: 'LwlrGelu',
   backendName: 'onednn',
@@ -93,7 +148,8 @@ export const geluGradConfig: tf.KernelConfig = {
   },
 };
 
-export const fusedKernels: tf.KernelConfig[] = [layerNormConfig, layerNormGradConfig, geluConfig, geluGradConfig, ...attentionKernels];
+export const fusedKernels: tf.KernelConfig[] = [
+  layerNormConfig, layerNormGradConfig, batchNormTrainConfig, batchNormTrainGradConfig, geluConfig, geluGradConfig, ...attentionKernels];
 
 tf.registerGradient({
   kernelName: 'LwlrLayerNorm',
@@ -102,6 +158,21 @@ tf.registerGradient({
     const [x, gamma] = saved as tf.Tensor[];
     // One kernel for the three gradients, run here; each closure hands out its own.
     const [dx, dgamma, dbeta] = tf.engine().runKernel('LwlrLayerNormGrad', { dy: dy as tf.Tensor, x: x!, gamma: gamma! }, attrs as tf.NamedAttrMap) as tf.Tensor[];
+    return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
+  },
+});
+
+tf.registerGradient({
+  kernelName: 'LwlrBatchNormTrain',
+  inputsToSave: ['x', 'gamma'],
+  outputsToSave: [false, true, true],
+  gradFunc: (dys, saved, attrs) => {
+    const [x, gamma, mean, variance] = saved as tf.Tensor[];
+    const [dy, dmean, dvariance] = dys as tf.Tensor[];
+    const [dx, dgamma, dbeta] = tf.engine().runKernel(
+      'LwlrBatchNormTrainGrad', { dy: dy!, x: x!, gamma: gamma!, mean: mean!, variance: variance!, dmean: dmean!, dvariance: dvariance! },
+      attrs as tf.NamedAttrMap,
+    ) as tf.Tensor[];
     return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
   },
 });
