@@ -15,6 +15,12 @@
  *    all input gradients at once), except those it handed out.
  * Never disposed early: the gradients of the requested `xs`, a `dy` passed by the caller, and any tensor that is
  * still some other tensor's gradient (a gradient function may return a `dy` or a saved tensor unchanged).
+ *
+ * It also saves less in the forward: tfjs's gradients of Add, Sub and Reshape save their inputs only to read
+ * their shapes, which keeps each input alive until the backward (in a ResNet, every residual branch's BatchNorm
+ * output). During this forward they save nothing, and the backward hands those gradient functions the input
+ * tensors themselves (their shapes stay readable after disposal). Only while tfjs's own gradient functions for
+ * them are registered.
  * Nested (higher-order) gradients keep tfjs's behaviour: the original method runs. LWLR_EAGER_BACKPROP=0 turns
  * the replacement off.
  */
@@ -25,6 +31,8 @@ interface TapeNode {
   id: number;
   kernelName: string;
   inputs: Record<string, tf.Tensor>;
+  /** All inputs before pruning (set by filterTape). */
+  allInputs?: Record<string, tf.Tensor>;
   outputs: tf.Tensor[];
   saved?: tf.Tensor[];
   gradient?: (dys: tf.Tensor[]) => Record<string, () => tf.Tensor>;
@@ -33,6 +41,7 @@ interface EngineInternals {
   state: { activeTape: TapeNode[] | null; gradientDepth: number };
   backendName: string;
   gradients: GradientsFn;
+  getTensorsForGradient(kernelName: string, inputs: Record<string, tf.Tensor>, outputs: tf.Tensor[]): tf.Tensor[];
   scopedRun<T>(start: () => void, end: () => void, f: () => T): T;
   startTape(): void;
   endTape(): void;
@@ -49,6 +58,15 @@ type GradientsFn = (
 
 const enabled = process.env.LWLR_EAGER_BACKPROP !== '0';
 let installed = false;
+/** True while the forward of a top-level eager gradient computation runs. */
+let eagerForward = false;
+
+/** Kernels whose tfjs gradient reads only the shapes of its saved inputs, and that gradient config. */
+const shapeOnly = new Map<string, tf.GradConfig>();
+function shapeOnlyGradient(kernelName: string): tf.GradConfig | undefined {
+  const cfg = shapeOnly.get(kernelName);
+  return cfg !== undefined && tf.getGradient(kernelName) === cfg ? cfg : undefined;
+}
 
 /** Installs the replacement on tfjs's engine (idempotent). It acts only while `backendName` is active. */
 export function installEagerBackprop(backendName: string): void {
@@ -57,6 +75,15 @@ export function installEagerBackprop(backendName: string): void {
   const original = engine.gradients;
   if (typeof original !== 'function' || engine.state === undefined) return;
   installed = true;
+  for (const k of ['Add', 'Sub', 'Reshape']) {
+    const cfg = tf.getGradient(k);
+    if (cfg !== undefined) shapeOnly.set(k, cfg);
+  }
+  const originalSave = engine.getTensorsForGradient;
+  engine.getTensorsForGradient = function (this: EngineInternals, kernelName, inputs, outputs) {
+    if (eagerForward && this.state.gradientDepth === 1 && shapeOnlyGradient(kernelName) !== undefined) return [];
+    return originalSave.call(this, kernelName, inputs, outputs);
+  };
   engine.gradients = function (this: EngineInternals, f, xs, dy, allowNoGradients = false) {
     if (this.backendName !== backendName || this.state.gradientDepth > 0) {
       return original.call(this, f, xs, dy, allowNoGradients);
@@ -75,8 +102,14 @@ function eagerGradients(
   if (xs.length === 0) throw new Error('gradients() received an empty list of xs.');
   if (dy != null && dy.dtype !== 'float32') throw new Error(`dy must have 'float32' dtype, but has '${dy.dtype}'`);
   const y = engine.scopedRun(
-    () => engine.startTape(),
-    () => engine.endTape(),
+    () => {
+      engine.startTape();
+      eagerForward = true;
+    },
+    () => {
+      eagerForward = false;
+      engine.endTape();
+    },
     () => engine.tidy('forward', f),
   );
   if (!(y instanceof tf.Tensor)) throw new Error('The result y returned by f() must be a tensor.');
@@ -123,7 +156,7 @@ function filterTape(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): TapeNode[]
     if (!nodeFromX.has(node.id) || !nodeToY.has(node.id)) continue;
     const inputs: Record<string, tf.Tensor> = {};
     for (const [name, t] of Object.entries(node.inputs)) if (fromX.has(t.id)) inputs[name] = t;
-    out.push({ ...node, inputs, outputs: node.outputs });
+    out.push({ ...node, inputs, allInputs: node.inputs, outputs: node.outputs });
   }
   return out;
 }
@@ -153,7 +186,11 @@ function backpropagate(
     const dxs: [tf.Tensor, tf.Tensor][] = [];
     engine.startScope(`backprop ${node.kernelName}`);
     try {
-      const inputGradients = node.gradient(dys);
+      // A shape-only gradient recorded without saves: its gradient function gets the inputs themselves.
+      const shapeCfg = (node.saved?.length ?? 0) === 0 ? shapeOnlyGradient(node.kernelName) : undefined;
+      const inputGradients = shapeCfg !== undefined
+        ? shapeCfg.gradFunc(dys[0]!, (shapeCfg.inputsToSave ?? []).map((n) => node.allInputs![n]!), {})
+        : node.gradient(dys);
       for (const name of Object.keys(node.inputs)) {
         if (!(name in inputGradients)) {
           throw new Error(`Cannot backprop through input ${name}. Available gradients found: ${Object.keys(inputGradients)}.`);

@@ -15,6 +15,7 @@ import { installEagerBackprop } from './backprop.js';
 
 export { BACKEND_NAME, MathBackendOneDNN, registerNativeKernel, loadNative };
 export { attention, batchNormTrain, gelu, layerNorm, type AttentionOptions, type BatchNormTrainResult } from './ops.js';
+export { installLeanForward } from './lean-forward.js';
 export { selectBackend, BACKEND_CHOICES, type BackendChoice } from './select.js';
 
 /** True when the native addon loaded and the backend is registered. */

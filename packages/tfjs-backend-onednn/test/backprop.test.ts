@@ -88,3 +88,29 @@ test('second-order gradients (tfjs behaviour kept)', { skip: !available }, async
   const got = await run('onednn');
   got.forEach((v, i) => assert.ok(Math.abs(v - ref[i]!) <= 1e-5 * Math.max(1, Math.abs(ref[i]!)), `${got} vs ${ref}`));
 });
+
+test('Add, Sub and Reshape save nothing for the backward (their gradients read shapes only); same gradients', { skip: !available }, async () => {
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const x = tf.variable(tf.tensor2d([[1, -2, 3], [0.5, 4, -1]]));
+    const bias = tf.variable(tf.tensor1d([0.1, 0.2, 0.3]));
+    const saved: Record<string, number> = {};
+    const { value, grads } = tf.variableGrads(() => {
+      const h = tf.sub(tf.add(tf.mul(x, x), bias), tf.reshape(tf.mul(bias, 2), [1, 3]));
+      const y = tf.sum(tf.mul(tf.reshape(h, [3, 2]), tf.tensor2d([[1, 2], [3, 4], [5, 6]])));
+      const tape = (tf.engine() as unknown as { state: { activeTape: { kernelName: string; saved?: tf.Tensor[] }[] } }).state.activeTape;
+      for (const n of tape) saved[n.kernelName] = (saved[n.kernelName] ?? 0) + (n.saved?.length ?? 0);
+      return y as tf.Scalar;
+    }, [x, bias]);
+    const out = [Array.from(await grads[x.name]!.data()), Array.from(await grads[bias.name]!.data())];
+    tf.dispose([value, grads, x, bias]);
+    return { out, saved };
+  };
+  const ref = await run('cpu');
+  const got = await run('onednn');
+  assert.deepEqual(got.out, ref.out);
+  assert.ok(ref.saved.Add! > 0 && ref.saved.Reshape! > 0, JSON.stringify(ref.saved));
+  assert.equal(got.saved.Add, 0);
+  assert.equal(got.saved.Sub, 0);
+  assert.equal(got.saved.Reshape, 0);
+});

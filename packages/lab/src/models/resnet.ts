@@ -9,6 +9,7 @@
  * bias, torchvision's default init (conv kaiming-normal fan_out for ReLU, BN 1/0, Linear U(±1/sqrt(fan_in))).
  */
 import * as tf from '@tensorflow/tfjs';
+import './layers/lean-forward.js';
 import { batchNorm } from './layers/batch-norm.js';
 
 export interface ResNetOptions {
