@@ -211,6 +211,18 @@ test('the quickstart on onednn as CommonJS (require of the ES module packages)',
   const cjs = path.join(app, 'out', 'cjs', 'quickstart.cjs');
   assert.match(readFileSync(cjs, 'utf8'), /require\("layerwise-lr"\)/, 'compiled to require()');
   checkQuickstart(cjs);
+  // A program that both imports and requires the packages gets one copy of each (no dual-package hazard).
+  mkdirSync(path.join(app, 'mixed'));
+  writeFileSync(path.join(app, 'mixed', 'dep.cjs'), "module.exports = [require('layerwise-lr'), require('tfjs-backend-onednn')];\n");
+  writeFileSync(path.join(app, 'mixed', 'main.mjs'), `import * as lw from 'layerwise-lr';
+import * as backend from 'tfjs-backend-onednn';
+import { createRequire } from 'node:module';
+const [lwRequired, backendRequired] = createRequire(import.meta.url)('./dep.cjs');
+console.log(lwRequired.SGD === lw.SGD && backendRequired.selectBackend === backend.selectBackend);
+`);
+  const mixed = run(process.execPath, [path.join(app, 'mixed', 'main.mjs')]);
+  assert.equal(mixed.stdout.trim(), 'true', 'import and require give the same module');
+  assert.equal(mixed.stderr, '');
 });
 
 test('npx lwlr from the project: info, and lr on Fashion-MNIST from its Debian path', (t) => {
