@@ -71,12 +71,11 @@ before(() => {
   app = path.join(tmp, 'app');
   mkdirSync(path.join(tmp, 'tgz'));
   mkdirSync(app);
-  for (const [name, dir] of Object.entries(PACKAGES)) {
-    // --ignore-scripts: pack the dist `make test` just built (prepack would rebuild it under running tests)
-    const r = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', path.join(tmp, 'tgz')], { cwd: path.join(repo, dir) });
-    const info = JSON.parse(r.stdout.slice(r.stdout.indexOf('[')));
-    tarballs[name] = path.join(tmp, 'tgz', info[0].filename);
-  }
+  // --ignore-scripts: pack the dist `make test` just built (prepack would rebuild it under running tests)
+  const workspaces = Object.values(PACKAGES).flatMap((dir) => ['-w', dir]);
+  const r = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', path.join(tmp, 'tgz'), ...workspaces], { cwd: repo });
+  for (const info of JSON.parse(r.stdout.slice(r.stdout.indexOf('[')))) tarballs[info.name] = path.join(tmp, 'tgz', info.filename);
+  assert.deepEqual(Object.keys(tarballs).sort(), Object.keys(PACKAGES).sort());
 });
 
 after(() => {
