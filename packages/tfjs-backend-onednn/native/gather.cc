@@ -7,7 +7,7 @@
 //   segmentSum(x: Float32Array, ids: Int32Array, numSegments, out: Float32Array)
 //       x viewed as [n, inner] with n = ids.length; out [numSegments, inner] = 0, then out[ids[r], :] += x[r, :]
 //       in row order (ids outside [0, numSegments) are dropped, as TensorFlow and tfjs do).
-//   oneHot(indices: Int32Array, depth, on, off, out: Float32Array)
+//   oneHot(indices: Int32Array, depth, on, off, out: Float32Array | Int32Array)
 //       out [n, depth] = off, out[i, indices[i]] = on where the index is in [0, depth).
 //
 // Threads split gatherRows over output rows and segmentSum over columns (each thread owns a column range and
@@ -86,20 +86,28 @@ Napi::Value SegmentSum(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value OneHot(const Napi::CallbackInfo& info) {
-  size_t n = 0, on = 0;
-  const int32_t* idx = i32p(info[0], &n);
-  const int64_t depth = int64_t(num(info[1]));
-  const float hot = float(num(info[2])), cold = float(num(info[3]));
-  float* out = f32p(info[4], &on);
-  if (int64_t(on) != int64_t(n) * depth) throw Napi::RangeError::New(info.Env(), "oneHot: out is not [n, depth]");
-  parallelFor(int64_t(n), depth, [&](int64_t b, int64_t e) {
+template <class T>
+void oneHotT(const int32_t* idx, int64_t n, int64_t depth, T hot, T cold, T* out) {
+  parallelFor(n, depth, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
-      float* o = out + i * depth;
+      T* o = out + i * depth;
       for (int64_t d = 0; d < depth; ++d) o[d] = cold;
       if (idx[i] >= 0 && idx[i] < depth) o[idx[i]] = hot;
     }
   });
+}
+
+Napi::Value OneHot(const Napi::CallbackInfo& info) {
+  size_t n = 0, on = 0;
+  const int32_t* idx = i32p(info[0], &n);
+  const int64_t depth = int64_t(num(info[1]));
+  const double hot = num(info[2]), cold = num(info[3]);
+  napi_typedarray_type t;
+  void* out = tdata(info[4], &on, &t);
+  if (int64_t(on) != int64_t(n) * depth) throw Napi::RangeError::New(info.Env(), "oneHot: out is not [n, depth]");
+  if (t == napi_float32_array) oneHotT(idx, int64_t(n), depth, float(hot), float(cold), static_cast<float*>(out));
+  else if (t == napi_int32_array) oneHotT(idx, int64_t(n), depth, int32_t(hot), int32_t(cold), static_cast<int32_t*>(out));
+  else throw Napi::TypeError::New(info.Env(), "oneHot: out must be a Float32Array or an Int32Array");
   return info.Env().Undefined();
 }
 

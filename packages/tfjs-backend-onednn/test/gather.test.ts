@@ -82,10 +82,15 @@ test('UnsortedSegmentSum at embedding scale (4096 tokens x 128 -> 256 rows) equa
 
 test('OneHot: known answer, out-of-range rows all off, parity', async () => {
   await tf.setBackend('onednn');
-  const o = tf.oneHot(tf.tensor1d([2, 0, 5, -1], 'int32'), 3, 7, -1);
-  assert.deepEqual(o.arraySync(), [[-1, -1, 7], [7, -1, -1], [-1, -1, -1], [-1, -1, -1]]);
-  o.dispose();
-  await expectParity((rand) => tf.oneHot(rand([32, 128], { dist: 'int', lo: 0, hi: 256 }), 256), exact);
+  const before = kernelStats.OneHot?.native ?? 0;
+  for (const dtype of ['int32', 'float32'] as const) {
+    const o = tf.oneHot(tf.tensor1d([2, 0, 5, -1], 'int32'), 3, 7, -1, dtype);
+    assert.equal(o.dtype, dtype);
+    assert.deepEqual(o.arraySync(), [[-1, -1, 7], [7, -1, -1], [-1, -1, -1], [-1, -1, -1]]);
+    o.dispose();
+    await expectParity((rand) => tf.oneHot(rand([32, 128], { dist: 'int', lo: 0, hi: 256 }), 256, 1, 0, dtype), exact);
+  }
+  assert.ok(kernelStats.OneHot!.native >= before + 4, 'int32 and float32 one-hots ran natively');
 });
 
 test('the gradient of an embedding lookup (gather on either axis) equals cpu and the hand sum', async () => {

@@ -6,8 +6,8 @@
  * The cpu kernels do these in JavaScript: GatherV2 checks every index in a JS loop, and UnsortedSegmentSum runs
  * five kernels per segment (an equality mask, a cast, a multiply and a sum for each of `numSegments` segments),
  * so the gradient of a 256-token embedding cost 1,280 kernel calls a step. Here each is one native pass.
- * GatherV2 works on float32, int32 and bool storage; UnsortedSegmentSum and OneHot on float32 (int32 goes to
- * the cpu kernel, whose integer results are exact).
+ * GatherV2 works on float32, int32 and bool storage, OneHot makes float32 or int32 (tf.oneHot's default),
+ * UnsortedSegmentSum sums float32 (int32 goes to the cpu kernel, whose integer results are exact).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { allocLike, allocOutput, f32In, movable, nativeKernel, noteFallback, rawValues, sizeOf } from './ew-util.js';
@@ -58,15 +58,16 @@ export const gatherKernels: tf.KernelConfig[] = [
   nativeKernel('OneHot', ({ inputs, backend, attrs }) => {
     const indices = inputs.indices!;
     const { depth, onValue, offValue } = attrs as { depth: number; onValue: number; offValue: number };
-    const dtype = (attrs.dtype as tf.DataType | undefined) ?? 'float32';
+    const dtype = (attrs.dtype as tf.DataType | undefined) ?? 'int32';
     const idx = indexValues(backend, indices);
-    if (idx === null || dtype !== 'float32') {
+    if (idx === null || (dtype !== 'float32' && dtype !== 'int32')) {
       noteFallback('OneHot', `indices ${indices.dtype}, output ${dtype}`);
       return null;
     }
     const shape = [...indices.shape, depth];
-    const out = allocOutput(backend, sizeOf(shape));
+    const n = sizeOf(shape);
+    const out = dtype === 'float32' ? allocOutput(backend, n) : new Int32Array(n);
     backend.native.oneHot(idx, depth, onValue, offValue, out);
-    return backend.makeTensorInfo(shape, 'float32', out);
+    return backend.makeTensorInfo(shape, dtype, out);
   }),
 ];
