@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng, deriveSeed } from 'layerwise-lr';
+import type { Batches } from './batch-stream.js';
 
 export interface TextBatchOptions {
   batchSize: number;
@@ -29,7 +30,7 @@ export interface TokenBatch {
   y: tf.Tensor2D;
 }
 
-export class TextBatchSource {
+export class TextBatchSource implements Batches<TokenBatch> {
   /** Windows (sequences) of an evaluation pass; for training, windows per epoch. */
   readonly count: number;
   readonly batchesPerEpoch: number;

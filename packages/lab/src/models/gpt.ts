@@ -62,9 +62,9 @@ export interface GptOptions {
 export const GPT_PRESETS = {
   /** GPT-2 small: 124,439,808 parameters with the tied head. */
   'gpt2-small': { vocabSize: 50257, contextLength: 1024, depth: 12, dim: 768, numHeads: 12 },
-  /** CPU-sized: 6 blocks of width 256, context 256 (4.8M parameters + the embedding). */
+  /** CPU-sized: 6 blocks of width 256, context 256 (4,870,144 parameters with the byte vocabulary). */
   'gpt-mini': { contextLength: 256, depth: 6, dim: 256, numHeads: 8 },
-  /** CPU-sized: 4 blocks of width 128, context 128 (0.79M parameters + the embedding). */
+  /** CPU-sized: 4 blocks of width 128, context 128 (842,496 parameters with the byte vocabulary). */
   'gpt-tiny': { contextLength: 128, depth: 4, dim: 128, numHeads: 4 },
 } as const satisfies Record<string, Partial<GptOptions>>;
 
@@ -146,6 +146,37 @@ export function gpt(opts: GptOptions): tf.LayersModel {
     ? ap(tok, x)
     : ap(tf.layers.dense({ units: opts.vocabSize, name: 'head', useBias: false, kernelInitializer: truncNormal(0.02, seeds.next()) }), x);
   return tf.model({ inputs: ids, outputs: logits, name: 'gpt' });
+}
+
+/** What the registry passes to a GPT preset: the data's vocabulary and the run's regularization and seed. */
+export interface GptPresetOptions {
+  /** The tokenizer's vocabulary (default 256, bytes); a preset that fixes its own (gpt2-small) takes that, and refuses a larger one. */
+  vocabSize?: number;
+  tieHead?: boolean;
+  dropRate?: number;
+  attnDropRate?: number;
+  dropPathRate?: number;
+  seed?: number;
+}
+
+/**
+ * A GPT preset for a vocabulary.
+ *
+ * @example
+ * ```ts
+ * gptPreset('gpt2-small', { vocabSize: 50257 }); // GPT-2 small, 124,439,808 parameters
+ * gptPreset('gpt-tiny', {}); // byte vocabulary
+ * ```
+ */
+export function gptPreset(name: GptPreset, o: GptPresetOptions): tf.LayersModel {
+  const preset: Partial<GptOptions> = GPT_PRESETS[name];
+  const data = o.vocabSize ?? BYTE_VOCAB;
+  const vocabSize = preset.vocabSize ?? data;
+  if (data > vocabSize) throw new Error(`--model ${name} has a vocabulary of ${vocabSize}, the tokenizer ${data}`);
+  return gpt({
+    ...(preset as Omit<GptOptions, 'vocabSize'>), vocabSize, tieHead: o.tieHead, dropRate: o.dropRate, attnDropRate: o.attnDropRate,
+    dropPathRate: o.dropPathRate, seed: o.seed,
+  });
 }
 
 /** The model's context length (rows of `pos_embed`), read from a built GPT. */
