@@ -148,8 +148,19 @@ test('lwlr sweep: stop() (Ctrl-C) leaves the running trials pending and unmarked
   const config = sweepConfigFrom({ ...BASE, limit: 512, epochs: 40, 'batch-size': 8, grid: { lr: [0.01, 0.02, 0.03] } }, 's.yaml');
   const run = new SweepRun({ config, out, workers: 2, log: quiet });
   const pending = run.run();
-  setTimeout(() => run.stop(), 3000);
+  // Ctrl-C once two trials are training (each has logged: a stop now checkpoints mid-epoch), however slow the
+  // machine is (a fixed 3 s stopped them during start-up on a loaded machine: nothing to resume)
+  const logged = (t: { id: string }) => {
+    const f = path.join(out, 'trials', t.id, 'metrics.jsonl');
+    return existsSync(f) && readFileSync(f, 'utf8').length > 0;
+  };
+  const poll = setInterval(() => {
+    if (expandTrials(config).filter(logged).length < 2) return;
+    clearInterval(poll); // once: a second stop() kills
+    run.stop();
+  }, 50);
   const r = await pending;
+  clearInterval(poll);
   assert.ok(r.trials.every((t) => t.status === 'pending'), r.trials.map((t) => `${t.status} ${t.error}`).join('; '));
   assert.equal(r.trials.filter((t) => t.error === 'interrupted').length, 2, 'the two running trials were interrupted; the third never started');
   assert.ok(!existsSync(path.join(out, 'trials', r.trials[0]!.id, 'result.json')));
