@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `lwlr` command line: `lwlr <command> [flags]`. Errors are one line on stderr with a non-zero exit. */
 import { UsageError } from './args.js';
+import { exitWithParent } from '../sweep/trial-process.js';
 
 const USAGE = `usage: lwlr <command> [flags]
 
@@ -32,6 +33,9 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`unknown command '${command}' (expected lr, train, compare, info, sweep, report or convert)`);
   }
 }
+
+// a sweep's trial dies with the sweep or worker that started it (no orphan writing into its directory)
+exitWithParent();
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
