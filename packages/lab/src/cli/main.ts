@@ -10,7 +10,8 @@ commands:
   train     train with uniform, layer-wise or depth-scheme learning rates
   compare   train several schemes from one init (--schemes a,b --out DIR), or print runs side by side
   info      print a model's parameters (name, shape, numel, kind) and the total
-  sweep     run a grid of train trials in parallel processes (results.csv, results.json)
+  sweep     run a grid of train trials in parallel processes, or through a Redis queue (results.csv, results.json)
+  worker    run the trials of lwlr sweep --queue on this machine
   report    HTML report of runs and sweeps: eta maps, curves, summary, heat maps (--png: PNG/SVG files)
   convert   weights (safetensors) to/from PyTorch state_dict names and layout; LR tables to torch names
 
@@ -24,13 +25,14 @@ async function main(argv: string[]): Promise<number> {
     case 'compare': return (await import('./compare.js')).compareCommand(rest);
     case 'info': return (await import('./info.js')).infoCommand(rest);
     case 'sweep': return (await import('./sweep.js')).sweepCommand(rest);
+    case 'worker': return (await import('./worker.js')).workerCommand(rest);
     case 'report': return (await import('./report.js')).reportCommand(rest);
     case 'convert': return (await import('./convert.js')).convertCommand(rest);
     case undefined: case '--help': case 'help':
       console.log(USAGE);
       return command === undefined ? 2 : 0;
     default:
-      throw new UsageError(`unknown command '${command}' (expected lr, train, compare, info, sweep, report or convert)`);
+      throw new UsageError(`unknown command '${command}' (expected lr, train, compare, info, sweep, worker, report or convert)`);
   }
 }
 

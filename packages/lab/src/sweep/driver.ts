@@ -27,6 +27,8 @@ export interface SegmentRunner {
    * (config.json, metrics.jsonl, ...) are in `DIR/trials/<id>/`.
    */
   run(t: Trial, until: number | undefined): Promise<SegmentOutcome>;
+  /** Called once a segment's outcome is recorded (marker and results written). */
+  settled?(t: Trial, until: number | undefined, o: SegmentOutcome): Promise<void>;
 }
 
 /** A trial's place in the sweep. */
@@ -265,7 +267,10 @@ export class SweepDriver {
           s.phase = 'running';
           const segment = runner.run(trial, until)
             .catch((e: unknown): SegmentOutcome => ({ status: 'failed', wallSeconds: 0, error: String((e as Error)?.message ?? e).split('\n')[0]!, resumed: false }))
-            .then((o) => this.finish(s, o))
+            .then(async (o) => {
+              this.finish(s, o);
+              await runner.settled?.(trial, until, o);
+            })
             .finally(() => active.delete(trial.id));
           active.set(trial.id, segment);
         }
