@@ -85,7 +85,11 @@ export class TrialWorker {
 
   /** Hands the running trials back and closes at once (SIGTERM). */
   handBack(): void {
-    while (this.stops < 2) this.stop();
+    if (this.stops >= 2) return;
+    this.log(`handing ${this.children.size} running trial(s) back to the queue and closing`);
+    this.stops = 2;
+    this.closed ??= this.worker?.close();
+    for (const c of this.children) signalTrial(c, 'SIGINT');
   }
 
   private async process(job: Job, token: string | undefined): Promise<TrialJobResult> {
