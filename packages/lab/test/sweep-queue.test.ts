@@ -201,6 +201,36 @@ test('lwlr sweep --queue: two worker processes drain a 6-trial grid, one is kill
   }
 });
 
+test('lwlr worker: Ctrl-C once takes no new trials, twice hands the running one back (checkpointed); another worker resumes it', { skip, timeout: 240_000 }, async () => {
+  const redis = new TestRedis(await freePort(), false);
+  await redis.start();
+  const shared = tmp();
+  const config = sweepConfigFrom({ ...BASE, 'batch-size': 8, epochs: 10, grid: { lr: [0.05] } }, 's.yaml');
+  const a = worker(redis, shared);
+  let b: Proc | undefined;
+  try {
+    const lines: string[] = [];
+    const out = tmp();
+    const done = new QueueSweep({ config, out, url: redis.url, log: (l) => lines.push(l), pollMs: 200 }).run();
+    const start = await a.waitFor(/^start /);
+    const dir = path.join(shared, ...start.split(' ')[1]!.split('/'));
+    while (!existsSync(path.join(dir, 'checkpoint'))) await sleep(50);
+    a.child.kill('SIGINT');
+    await a.waitFor(/^finishing 1 running trial\(s\), taking no new ones \(Ctrl-C again hands them back to the queue\)/);
+    a.child.kill('SIGINT');
+    await a.waitFor(/^handed back /);
+    assert.equal((await a.exited).code, 130, a.text);
+    b = worker(redis, shared);
+    const r = await done;
+    assert.equal(r.trials[0]!.status, 'done', `${lines.join('\n')}\n${b.text}`);
+    assert.equal(r.trials[0]!.epochs, 10);
+    assert.match(b.text, /^start \S+ to the end \(attempt 1\)\ndone \S+ \(resumed\)/m, 'handing back is not a failed attempt; B resumed');
+  } finally {
+    await Promise.all([stopWorker(a), b && stopWorker(b)]);
+    await redis.stop();
+  }
+});
+
 test('lwlr sweep --queue --detach, then --collect: Redis stopped and started (AOF) mid-sweep and the collector interrupted; nothing lost, nothing run twice', { skip, timeout: 240_000 }, async () => {
   const redis = new TestRedis(await freePort(), true);
   await redis.start();

@@ -77,7 +77,7 @@ export function ashaDecisions(e: EarlyStopConfig, trials: readonly AshaTrial[]):
   const decision: AshaDecision = { promote: [], stop: [] };
   const all = [...new Set(trials.flatMap((t) => rungs(e, t.epochs)))].sort((a, b) => a - b);
   for (const rung of all) {
-    const at = trials.filter((t) => rung < t.epochs && rungs(e, t.epochs).includes(rung));
+    const at = trials.filter((t) => rungs(e, t.epochs).includes(rung));
     const reached = at.filter((t) => t.completed >= rung);
     // complete: no trial can still arrive (one paused below, not yet stopped, may still be promoted)
     const complete = at.every((t) => t.completed >= rung || t.phase === 'finished' || stopped.has(t.id));

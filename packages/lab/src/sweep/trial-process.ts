@@ -135,6 +135,7 @@ export function signalTrial(child: ChildProcess, signal: NodeJS.Signals): void {
  */
 export function exitWithParent(): void {
   const parent = Number(process.env[PARENT_ENV]);
+  delete process.env[PARENT_ENV]; // (not inherited by processes this one starts: their parent is this one)
   if (!Number.isInteger(parent) || parent <= 0) return;
   const check = () => {
     if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL');
