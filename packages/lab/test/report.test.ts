@@ -146,6 +146,27 @@ test('sweep heat map: axes by most values, seed averaged, panels per optimizer, 
   assert.match(svg, />optimizer=adamw</);
 });
 
+test('sweep heat map: trials stopped early (ASHA) are counted, kept out of the mean, and labelled stop@E', async () => {
+  const results = fakeSweep();
+  // sgd at lr 0.01: every trial stopped at epoch 1; sgd at lr 0.03, wd 0: one of the two seeds stopped at epoch 3
+  for (const t of results.trials) {
+    const p = t.params as { lr: number; wd: number; optimizer: string; seed: number };
+    if (p.optimizer !== 'sgd' || !(p.lr === 0.01 || (p.lr === 0.03 && p.wd === 0 && p.seed === 1))) continue;
+    Object.assign(t, { status: 'stopped', epochs: p.lr === 0.01 ? 1 : 3, finalTrainLoss: 2.3, finalTestAcc: 0.1 });
+  }
+  const sweep: SweepData = { kind: 'sweep', dir: 'sw', name: 'sw', results };
+  const cells = heatmapCells(sweep, 'finalTestAcc', heatmapAxes(sweep));
+  const all = cells.filter((c) => c.panel === 'optimizer=sgd' && c.xv === 0.01);
+  assert.equal(all.length, 3);
+  assert.ok(all.every((c) => c.value === null && c.stopped === 2 && c.stoppedAt === 1 && /\(0\/2 finished, 2 stopped early \(by epoch 1\)\)$/.test(c.desc)), all[0]!.desc);
+  const mixed = cells.find((c) => c.panel === 'optimizer=sgd' && c.xv === 0.03 && c.yv === 0)!;
+  assert.deepEqual([mixed.stopped, mixed.stoppedAt, mixed.value], [1, 3, 0.5 + 0.03], 'the value is the done seed\'s, not the stopped one\'s 0.1');
+  const svg = await renderSVG(heatmapSpec(sweep));
+  assert.equal(markItems(svg, 'cells_missing').length, 6 + 3, 'lr = 1 (diverged) and sgd at lr 0.01 (stopped) are grey');
+  assert.equal((svg.match(/>stop@1</g) ?? []).length, 3);
+  assert.equal((svg.match(/>53\.0 s1</g) ?? []).length, 1);
+});
+
 test('lwlr report: HTML with summary, config diff, curves, eta maps and heat maps; --png writes valid PNGs', () => {
   const dir = tmp();
   const a = writeRun(path.join(dir, 'a'), { scheme: 'layerwise', lr: 0.1, val: true });

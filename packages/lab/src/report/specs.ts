@@ -196,38 +196,58 @@ export function heatmapAxes(sweep: SweepData, x?: string, y?: string): HeatmapAx
   return { x: ax, y: ay, panel };
 }
 
-export interface HeatCell { panel: string; xv: number; yv: number; value: number | null; n: number; diverged: number; failed: number; desc: string }
+export interface HeatCell {
+  panel: string; xv: number; yv: number; value: number | null; n: number; diverged: number; failed: number;
+  /** Trials stopped early (ASHA), and the last epoch one of them reached. */
+  stopped: number; stoppedAt: number | null;
+  desc: string;
+}
 
-/** One cell per (panel, x, y): the mean of the metric over the finished trials there, and how many diverged. */
+/**
+ * One cell per (panel, x, y): the mean of the metric over the finished (`done`) trials there, and how many
+ * diverged, failed or were stopped early (their metrics are of an earlier epoch: not in the mean).
+ */
 export function heatmapCells(sweep: SweepData, metric: SweepMetric, axes: HeatmapAxes): HeatCell[] {
-  const cells = new Map<string, { panel: string; xv: number; yv: number; vals: number[]; n: number; diverged: number; failed: number }>();
+  type Acc = { panel: string; xv: number; yv: number; vals: number[]; n: number; diverged: number; failed: number; stopped: number; stoppedAt: number | null };
+  const cells = new Map<string, Acc>();
   const panelOf = (p: Record<string, unknown>) => axes.panel.map((k) => `${k}=${p[k]}`).join(', ') || 'all';
   for (const t of sweep.results.trials) {
     const xv = Number(t.params[axes.x]), yv = Number(t.params[axes.y]);
     const panel = panelOf(t.params);
     const key = `${panel}|${xv}|${yv}`;
-    const c = cells.get(key) ?? { panel, xv, yv, vals: [], n: 0, diverged: 0, failed: 0 };
+    const c = cells.get(key) ?? { panel, xv, yv, vals: [], n: 0, diverged: 0, failed: 0, stopped: 0, stoppedAt: null };
     c.n++;
     const v = t[metric];
     if (t.status === 'diverged') c.diverged++;
     else if (t.status === 'failed') c.failed++;
-    else if (t.status === 'done' && typeof v === 'number' && Number.isFinite(v)) c.vals.push(v);
+    else if (t.status === 'stopped') {
+      c.stopped++;
+      if (typeof t.epochs === 'number') c.stoppedAt = Math.max(c.stoppedAt ?? 0, t.epochs);
+    } else if (t.status === 'done' && typeof v === 'number' && Number.isFinite(v)) c.vals.push(v);
     cells.set(key, c);
   }
   const pct = metric !== 'finalTrainLoss';
   return [...cells.values()].map((c) => {
     const value = c.vals.length ? c.vals.reduce((a, b) => a + b, 0) / c.vals.length : null;
     const shown = value === null ? '-' : pct ? `${(100 * value).toFixed(2)}%` : fmt(value);
+    const stopped = c.stopped ? `, ${c.stopped} stopped early${c.stoppedAt !== null ? ` (by epoch ${c.stoppedAt})` : ''}` : '';
     return {
-      panel: c.panel, xv: c.xv, yv: c.yv, value, n: c.n, diverged: c.diverged, failed: c.failed,
-      desc: `${c.panel}; ${axes.x}=${c.xv}, ${axes.y}=${c.yv}: ${metric} ${shown} (${c.vals.length}/${c.n} finished${c.diverged ? `, ${c.diverged} diverged` : ''}${c.failed ? `, ${c.failed} failed` : ''})`,
+      panel: c.panel, xv: c.xv, yv: c.yv, value, n: c.n, diverged: c.diverged, failed: c.failed, stopped: c.stopped, stoppedAt: c.stoppedAt,
+      desc: `${c.panel}; ${axes.x}=${c.xv}, ${axes.y}=${c.yv}: ${metric} ${shown} (${c.vals.length}/${c.n} finished${c.diverged ? `, ${c.diverged} diverged` : ''}${c.failed ? `, ${c.failed} failed` : ''}${stopped})`,
     };
   });
 }
 
+/** A cell's label: the value, with '✕n' for n diverged and 'sn' for n stopped early; without one, '✕' or 'stop@E'. */
+function cellLabel(c: HeatCell, loss: boolean): string {
+  if (c.value === null) return c.stopped ? `stop@${c.stoppedAt ?? '?'}` : c.diverged ? '✕' : '';
+  return `${loss ? fmt(c.value, 3) : (100 * c.value).toFixed(1)}${c.diverged ? ` ✕${c.diverged}` : ''}${c.stopped ? ` s${c.stopped}` : ''}`;
+}
+
 /**
  * Sweep heat map: x and y the two swept numeric flags, colour the metric (mean over seeds), one panel per value of
- * the remaining swept flags; cells where no trial finished are grey, with a cross when a trial diverged.
+ * the remaining swept flags; cells where no trial finished are grey, with a cross when a trial diverged and
+ * 'stop@E' when the early stopping stopped them (by epoch E).
  */
 export function heatmapSpec(sweep: SweepData, opts: { metric?: SweepMetric; x?: string; y?: string } = {}): TopLevelSpec {
   const metric = opts.metric ?? 'finalTestAcc';
@@ -242,8 +262,9 @@ export function heatmapSpec(sweep: SweepData, opts: { metric?: SweepMetric; x?: 
   const bright = (v: number) => { const u = vmax > vmin ? (t(v) - vmin) / (vmax - vmin) : 0.5; return (loss ? 1 - u : u) > 0.6; };
   const cells = raw.map((c) => ({
     ...c,
-    // a cross: every trial there diverged; '✕n' after a value: n of its trials diverged (the value is the others')
-    label: c.value === null ? (c.diverged ? '✕' : '') : `${loss ? fmt(c.value, 3) : (100 * c.value).toFixed(1)}${c.diverged ? ` ✕${c.diverged}` : ''}`,
+    // a cross: every trial there diverged; '✕n' after a value: n of its trials diverged (the value is the others');
+    // 'stop@E': the early stopping stopped them by epoch E ('sn' after a value: n of them)
+    label: cellLabel(c, loss),
     marked: c.value === null,
     ink: c.value === null ? '#b00' : bright(c.value) ? 'black' : 'white',
   }));
@@ -275,7 +296,7 @@ export function heatmapSpec(sweep: SweepData, opts: { metric?: SweepMetric; x?: 
           },
         },
         {
-          // no finished trial here: grey (with a cross in the label layer when one diverged)
+          // no finished trial here: grey (with a cross or stop@E in the label layer)
           name: 'cells_missing',
           transform: [{ filter: 'datum.marked' }],
           mark: { type: 'rect', stroke: 'white', strokeWidth: 1, color: '#bbb' },
