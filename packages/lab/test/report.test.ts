@@ -157,7 +157,7 @@ test('lwlr report: HTML with summary, config diff, curves, eta maps and heat map
   assert.match(r.out, /^wrote .*report\.html \(11 charts, \d+ KiB\); PNG and SVG in /);
   const html = readFileSync(out, 'utf8');
   assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org)/, 'self-contained: no external scripts, styles or URLs');
-  assert.match(html, /<td>a<\/td><td>resnet18-cifar<\/td><td>layerwise<\/td><td>sgd lr 0\.1<\/td><td>3\/3<\/td>/);
+  assert.match(html, /<td>a<\/td><td>resnet18-cifar<\/td><td>layerwise<\/td><td>fan-out; G l1, p=0\.5, T=[0-9]+<\/td><td>sgd lr 0\.1<\/td><td>3\/3<\/td>/);
   assert.match(html, /<tr><td>lr<\/td><td>0\.1<\/td><td>0\.2<\/td><\/tr>/);
   assert.match(html, /<tr><td>lrScheme<\/td><td>layerwise<\/td><td>uniform<\/td><\/tr>/);
   assert.doesNotMatch(html, /<td>model<\/td>/, 'equal keys are not in the diff');

@@ -118,8 +118,8 @@ function runTables(runs: readonly RunData[]): string {
   if (!runs.length) return '';
   const rows = runs.map(summarize);
   const hasVal = rows.some((r) => r.finalValAcc !== null);
-  const head = ['run', 'model', 'scheme', 'optimizer', 'epochs', 'final train loss', 'final test loss', 'final test acc', 'best test acc (epoch)', ...(hasVal ? ['final val acc'] : []), 'wall time'];
-  const body = rows.map((r) => [r.name, r.model, r.scheme, r.optimizer, r.epochs, num(r.finalTrainLoss), num(r.finalTestLoss), pct(r.finalTestAcc),
+  const head = ['run', 'model', 'scheme', 'init; measurement', 'optimizer', 'epochs', 'final train loss', 'final test loss', 'final test acc', 'best test acc (epoch)', ...(hasVal ? ['final val acc'] : []), 'wall time'];
+  const body = rows.map((r) => [r.name, r.model, r.scheme, r.setup, r.optimizer, r.epochs, num(r.finalTrainLoss), num(r.finalTestLoss), pct(r.finalTestAcc),
     r.bestTestAcc === null ? '-' : `${pct(r.bestTestAcc)} (${r.bestEpoch})`, ...(hasVal ? [pct(r.finalValAcc)] : []), dur(r.wallSeconds)]);
   let html = `<table id="summary"><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${body.map((b) => `<tr>${b.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
   if (runs.length > 1) {
