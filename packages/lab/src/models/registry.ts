@@ -1,7 +1,7 @@
 /** Models by name, as the CLI's `--model` flag takes them. Each builder gets the data's shape and classes. */
 import type * as tf from '@tensorflow/tfjs';
 import { mlp } from './mlp.js';
-import { resnet18, resnet50 } from './resnet.js';
+import { resnet18, resnet20, resnet50 } from './resnet.js';
 import { zooModels, zooOptions } from './zoo.js';
 
 export interface ModelOptions {
@@ -33,9 +33,11 @@ const builders: Record<string, ModelBuilder> = {
   resnet50: (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses }),
   'resnet18-cifar': (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true }),
   'resnet50-cifar': (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true }),
+  resnet20: (o) => resnet20({ inputShape: o.inputShape, numClasses: o.numClasses }),
   davidnet: (o) => zooModels['davidnet']!(zooOptions(o)),
   'vit-s16': (o) => zooModels['vit-s16']!(zooOptions(o)),
   'vit-tiny': (o) => zooModels['vit-tiny']!(zooOptions(o)),
+  'vit-cpu': (o) => zooModels['vit-cpu']!(zooOptions(o)),
   'convnext-t': (o) => zooModels['convnext-t']!(zooOptions(o)),
   'convnext-cpu': (o) => zooModels['convnext-cpu']!(zooOptions(o)),
   'swin-t': (o) => zooModels['swin-t']!(zooOptions(o)),
