@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,4 +141,29 @@ test('lwlr info: resnet20 (0.27 M) and vit-cpu, with --torch names', () => {
   assert.equal(v.code, 0, v.err);
   assert.match(v.out, /blocks\.0\.attn\.k\.kernel\s+kernel\s+\[64,64\]\s+4096\s+blocks\.0\.attn\.qkv\.weight\[64:128\]/);
   assert.match(v.out, /total: 305,034 parameters in 104 tensors/);
+});
+
+test('lwlr compare-tables: statistics against the reference, from table files and run directories; one-line errors', () => {
+  const dir = tmp();
+  const table = (etas: number[], steps: number) => new LRTable(
+    ['a', 'b', 'c'].map((name, i) => ({ name, shape: [2], numel: 2, kind: 'kernel' as const, G: 1, eta: etas[i]! })),
+    { scheme: 'layerwise', steps, batchSize: 8, init: 'fan-out', exponent: 0.5, seed: 0, zeroGradient: null });
+  writeFileSync(path.join(dir, 'ref.json'), JSON.stringify(table([1, 2, 4], 100)));
+  writeFileSync(path.join(dir, 't1.json'), JSON.stringify(table([0.5, 2, 5], 1)));
+  const run = path.join(dir, 'run');
+  mkdirSync(run);
+  writeFileSync(path.join(run, 'lr-table.json'), JSON.stringify(table([1, 2, 4], 10)));
+  const r = lwlr('compare-tables', path.join(dir, 'ref.json'), path.join(dir, 't1.json'), run);
+  assert.equal(r.code, 0, r.err);
+  // t1 vs ref by hand: |ln ratio| = [ln 2, 0, ln 1.25] -> max 0.6931 at a, mean 0.3054; deviations [50, 0, 25] %
+  assert.match(r.out, /t1\.json\s+1\s+1\.0000\s+0\.6931\s+a\s+0\.3054\s+50\.00\s+25\.00/);
+  assert.match(r.out, /run\s+10\s+1\.0000\s+0\.0000\s+\S+\s+0\.0000\s+0\.00\s+0\.00/);
+  const j = JSON.parse(lwlr('compare-tables', path.join(dir, 'ref.json'), path.join(dir, 't1.json'), '--json').out);
+  assert.equal(j[0].maxDeviationPct, 50);
+  const one = lwlr('compare-tables', path.join(dir, 'ref.json'));
+  assert.equal(one.code, 2);
+  assert.match(one.err, /needs a reference table and at least one other/);
+  const missing = lwlr('compare-tables', path.join(dir, 'ref.json'), path.join(dir, 'nope.json'));
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /nope\.json: no such file or directory\n$/);
 });

@@ -15,3 +15,4 @@ export * from './schedule.js';
 export * from './accumulate.js';
 export * from './mup.js';
 export * from './frozen-adagrad.js';
+export * from './table-compare.js';
