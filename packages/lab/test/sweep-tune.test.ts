@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { sweepConfigFrom } from '../src/sweep/config.js';
 import type { SweepResults, TrialResult } from '../src/sweep/results.js';
 import { LWLR_BIN } from '../src/sweep/runner.js';
-import { bestPerGroup, checkTuneOptions, confirmConfig, parseSeeds, tunedResults } from '../src/sweep/tune.js';
+import { bestPerGroup, checkTuneOptions, confirmConfig, parseSeeds, tunedResults, tuningPoints } from '../src/sweep/tune.js';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'lwlr-tune-'));
 
@@ -78,6 +78,31 @@ test('tune: best per combination by the metric (ties to the first value, diverge
   assert.deepEqual([lw.n, lw.diverged], [3, 1]);
 });
 
+test('tune: a variant\'s own tune-values replace the grid\'s list for it (methods on other lr scales)', () => {
+  const c = sweepConfigFrom({
+    model: 'mlp',
+    grid: {
+      method: [{ name: 'sgd', optimizer: 'sgd' }, { name: 'lamb', optimizer: 'lamb', 'tune-values': '0.001, 0.002' }],
+      width: [8, 16],
+      lr: [0.1, 0.2, 0.4],
+    },
+  }, 's.yaml');
+  assert.equal(tuningPoints(config, 'lr'), null, 'no tune-values: the plain grid');
+  const p = tuningPoints(c, 'lr')!;
+  assert.deepEqual(p.config.grid.point, [
+    'method-sgd_width-8_lr-0.1', 'method-sgd_width-8_lr-0.2', 'method-sgd_width-8_lr-0.4',
+    'method-sgd_width-16_lr-0.1', 'method-sgd_width-16_lr-0.2', 'method-sgd_width-16_lr-0.4',
+    'method-lamb_width-8_lr-0.001', 'method-lamb_width-8_lr-0.002', 'method-lamb_width-16_lr-0.001', 'method-lamb_width-16_lr-0.002',
+  ]);
+  assert.deepEqual(p.config.variants!.point!['method-lamb_width-16_lr-0.002'], { optimizer: 'lamb', width: 16, lr: 0.002 });
+  assert.deepEqual(p.params['method-lamb_width-16_lr-0.002'], { method: 'lamb', width: 16, lr: 0.002 });
+  // the confirmation's flags drop tune-values too
+  const cc = confirmConfig(c, [{ params: { method: 'lamb', width: 8 }, best: 0.002, score: 1, trial: null }], 'lr', [1]);
+  assert.deepEqual(cc.variants!.tuned!['method-lamb_width-8'], { optimizer: 'lamb', width: 8, lr: 0.002 });
+  const bad = sweepConfigFrom({ grid: { method: [{ name: 'x', 'tune-values': '0.1' }], lr: [1, 2] } }, 's.yaml');
+  assert.throws(() => tuningPoints(bad, 'lr'), /grid\.method 'x': tune-values must list two or more distinct values/);
+});
+
 test('tune: option checks are one-line usage errors', () => {
   assert.throws(() => checkTuneOptions({ config, axis: 'wd', confirmSeeds: [1] }), /--tune wd: not an axis of the sweep's grid \(axes: method, lr\)/);
   assert.throws(() => checkTuneOptions({ config, axis: 'method', confirmSeeds: [1] }), /a variant axis cannot be tuned/);
@@ -88,29 +113,33 @@ test('tune: option checks are one-line usage errors', () => {
   assert.throws(() => parseSeeds('1,x'), /comma-separated list of integers/);
 });
 
-test('lwlr sweep --tune lr: tunes on seed 0, confirms the best on seed 1, results.json combines both; a re-run runs nothing', () => {
+test('lwlr sweep --tune lr: tunes on seed 0 (one variant on its own values), confirms each best on seed 1; results.json combines both; a re-run runs nothing', () => {
   const dir = tmp();
   const file = path.join(dir, 's.yaml');
   writeFileSync(file, [
     'model: mlp', 'data: synthetic', 'limit: 128', 'width: 8', 'epochs: 1', 'batch-size: 64', 'warmup-epochs: 0', 'backend: cpu',
-    'lr-scheme: uniform', 'grid:', '  lr: [0.01, 0.5]', '',
+    'lr-scheme: uniform', 'grid:', '  method:', '    - {name: sgd, optimizer: sgd}', '    - {name: lamb, optimizer: lamb, tune-values: "0.001,0.003"}',
+    '  lr: [0.01, 0.5]', '',
   ].join('\n'));
   const out = path.join(dir, 'out');
   const run = () => spawnSync(process.execPath, [LWLR_BIN, 'sweep', '--config', file, '--out', out, '--tune', 'lr', '--confirm-seeds', '1', '--workers', '2'], { encoding: 'utf8' });
   const r = run();
   assert.equal(r.status, 0, r.stderr + r.stdout);
-  assert.match(r.stdout, /tuning lr over 0\.01, 0\.5 on seed 0 by final-test-acc/);
+  assert.match(r.stdout, /tuning lr over 0\.01, 0\.5 \(or a variant's own tune-values\) on seed 0 by final-test-acc/);
+  const tuned = JSON.parse(readFileSync(path.join(out, 'tune', 'results.json'), 'utf8')) as SweepResults;
+  assert.deepEqual(tuned.grid, { method: ['sgd', 'lamb'], lr: [0.01, 0.5, 0.001, 0.003] });
+  assert.deepEqual(tuned.trials.map((t) => [t.params.method, t.params.lr]), [['sgd', 0.01], ['sgd', 0.5], ['lamb', 0.001], ['lamb', 0.003]]);
   const res = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as SweepResults;
-  assert.equal(res.trials.length, 2);
-  assert.deepEqual(res.trials.map((t) => t.params.seed), [0, 1]);
-  assert.equal(res.trials[0]!.params.lr, res.trials[1]!.params.lr);
-  assert.equal(res.groups.length, 1);
-  assert.equal(res.groups[0]!.n, 2);
-  assert.match(readFileSync(path.join(out, 'results.csv'), 'utf8').split('\n')[0]!, /^id,status,lr,seed,/);
+  assert.equal(res.trials.length, 4);
+  assert.deepEqual(res.trials.map((t) => [t.params.method, t.params.seed]), [['sgd', 0], ['lamb', 0], ['sgd', 1], ['lamb', 1]]);
+  assert.ok([0.001, 0.003].includes(res.trials[1]!.params.lr as number), 'lamb tuned over its own values');
+  assert.equal(res.trials[1]!.params.lr, res.trials[3]!.params.lr);
+  assert.deepEqual(res.groups.map((g) => g.n), [2, 2]);
+  assert.match(readFileSync(path.join(out, 'results.csv'), 'utf8').split('\n')[0]!, /^id,status,method,lr,seed,/);
   const again = run();
   assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /sweep: 4 trials, 4 already finished, 0 to run/);
   assert.match(again.stdout, /sweep: 2 trials, 2 already finished, 0 to run/);
-  assert.match(again.stdout, /sweep: 1 trials, 1 already finished, 0 to run/);
   const bad = spawnSync(process.execPath, [LWLR_BIN, 'sweep', '--config', file, '--out', out, '--tune', 'lr', '--repeat', '2'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--repeat cannot be used with --tune/);

@@ -15,6 +15,19 @@
  *
  * Selection bias: with `final-test-acc` the seed-0 member of each group is the maximum over the grid on the test
  * split; the confirmation seeds are not. `final-val-acc` (with `--val-split` in the sweep file) avoids it.
+ *
+ * Methods whose learning rates live on other scales (LAMB, frozen-adagrad next to SGD) get their own values: a
+ * variant may set `tune-values: "0.001,0.002,0.004"` (a comma-separated string), used instead of the grid's list
+ * for that variant. The tuning phase then runs one variant axis `point` of all (combination, value) pairs, and its
+ * `results.json` is rewritten with the original axes (method, lr) afterwards.
+ *
+ * ```yaml
+ * grid:
+ *   method:
+ *     - {name: sgd, optimizer: sgd, lr-scheme: uniform}
+ *     - {name: lamb, optimizer: lamb, lr-scheme: uniform, tune-values: "0.0005,0.001,0.002,0.004,0.008"}
+ *   lr: [0.0075, 0.015, 0.03, 0.06, 0.12]
+ * ```
  */
 import * as path from 'node:path';
 import { UsageError } from '../cli/args.js';
@@ -116,16 +129,64 @@ function groupName(params: Record<string, SweepValue>): string {
   return Object.entries(params).map(([k, v]) => `${k}-${String(v).replace(/[^A-Za-z0-9.+-]+/g, '-')}`).join('_') || 'all';
 }
 
-/** The flags of a combination: a variant axis's flags, a plain axis's value, and the tuned value. */
-function groupFlags(config: SweepConfig, g: TunedGroup, axis: string): Record<string, SweepValue> {
+/** The key of a variant's own list of values for the tuned axis. */
+export const TUNE_VALUES = 'tune-values';
+
+/** The flags of a combination of the other axes: variant axes' flags (without `tune-values`), plain axes' values. */
+function comboFlags(config: SweepConfig, params: Record<string, SweepValue>): Record<string, SweepValue> {
   const flags: Record<string, SweepValue> = {};
-  for (const [k, v] of Object.entries(g.params)) {
+  for (const [k, v] of Object.entries(params)) {
     const variant = config.variants?.[k]?.[String(v)];
-    if (variant) Object.assign(flags, variant);
-    else flags[k] = v;
+    if (variant) {
+      const { [TUNE_VALUES]: _own, ...rest } = variant;
+      Object.assign(flags, rest);
+    } else {
+      flags[k] = v;
+    }
   }
-  flags[axis] = g.best!;
   return flags;
+}
+
+/** The flags of a combination and its tuned value. */
+function groupFlags(config: SweepConfig, g: TunedGroup, axis: string): Record<string, SweepValue> {
+  return { ...comboFlags(config, g.params), [axis]: g.best! };
+}
+
+/** A variant's own `tune-values`, parsed (numbers where they are numbers); undefined when it has none. */
+function ownValues(text: SweepValue, where: string): SweepValue[] {
+  const values = String(text).split(',').map((x) => x.trim()).filter(Boolean).map((x) => (Number.isFinite(Number(x)) ? Number(x) : x));
+  if (values.length < 2 || new Set(values.map(String)).size !== values.length) {
+    throw new UsageError(`${where}: ${TUNE_VALUES} must list two or more distinct values, comma-separated (got '${text}')`);
+  }
+  return values;
+}
+
+/**
+ * The tuning points when some variant has its own `tune-values`: every combination of the other axes (in grid
+ * order) with each of its values, as one variant axis `point`; with the original params of each point.
+ */
+export function tuningPoints(config: SweepConfig, axis: string): { config: SweepConfig; params: Record<string, Record<string, SweepValue>> } | null {
+  const own = Object.entries(config.variants ?? {}).some(([, vs]) => Object.values(vs).some((v) => TUNE_VALUES in v));
+  if (!own) return null;
+  const others = Object.keys(config.grid).filter((k) => k !== axis);
+  let combos: Array<Record<string, SweepValue>> = [{}];
+  for (const k of others) combos = combos.flatMap((c) => config.grid[k]!.map((v) => ({ ...c, [k]: v })));
+  const variants: Record<string, Record<string, SweepValue>> = {};
+  const params: Record<string, Record<string, SweepValue>> = {};
+  for (const c of combos) {
+    let values = config.grid[axis]!;
+    for (const [k, v] of Object.entries(c)) {
+      const t = config.variants?.[k]?.[String(v)]?.[TUNE_VALUES];
+      if (t !== undefined) values = ownValues(t, `grid.${k} '${v}'`);
+    }
+    for (const v of values) {
+      const p = { ...c, [axis]: v };
+      const name = groupName(p);
+      variants[name] = { ...comboFlags(config, c), [axis]: v };
+      params[name] = p;
+    }
+  }
+  return { config: { fixed: config.fixed, grid: { point: Object.keys(variants) }, variants: { point: variants } }, params };
 }
 
 /**
@@ -154,7 +215,7 @@ export function tunedResults(
   }
   const grid: Record<string, SweepValue[]> = {};
   for (const [k, values] of Object.entries(config.grid)) {
-    grid[k] = k === axis ? values.filter((v) => [...byName.values()].some((g) => g.best === v)) : values;
+    grid[k] = k === axis ? [...new Set([...byName.values()].map((g) => g.best!))] : values;
   }
   grid.seed = [tuneSeed, ...seeds];
   const { seed: _s, ...fixed } = config.fixed;
@@ -170,14 +231,24 @@ export function tunedResults(
 export async function runTunedSweep(o: TuneOptions): Promise<{ results: SweepResults | null; stopped: boolean; failed: number }> {
   const log = o.log ?? ((l: string) => console.log(l));
   const tuneSeed = checkTuneOptions(o);
-  if (!o.dryRun) checkTrialFlags(o.config);
   const tuneDir = path.join(o.out, 'tune');
-  log(`tuning ${o.axis} over ${o.config.grid[o.axis]!.join(', ')} on seed ${tuneSeed} by ${o.metric}`);
-  const tuneConfig: SweepConfig = { ...o.config, fixed: { ...o.config.fixed, seed: tuneSeed } };
+  const points = tuningPoints(o.config, o.axis);
+  log(`tuning ${o.axis} over ${o.config.grid[o.axis]!.join(', ')}${points ? ` (or a variant's own ${TUNE_VALUES})` : ''} on seed ${tuneSeed} by ${o.metric}`);
+  const base = points?.config ?? o.config;
+  if (!o.dryRun) checkTrialFlags(base);
+  const tuneConfig: SweepConfig = { ...base, fixed: { ...base.fixed, seed: tuneSeed } };
   const tune = new SweepRun({ config: tuneConfig, out: tuneDir, workers: o.workers, dryRun: o.dryRun, log });
   current = tune;
-  const tuned = await tune.run();
+  let tuned = await tune.run();
   if (tune.stopped) return { results: null, stopped: true, failed: 0 };
+  if (points) {
+    // the tuning sweep's results with the original axes (method, lr), for the report and for bestPerGroup
+    const trials = tuned.trials.map((t) => ({ ...t, params: points.params[String(t.params.point)]! }));
+    const grid: Record<string, SweepValue[]> = {};
+    for (const k of Object.keys(o.config.grid)) grid[k] = [...new Set(trials.map((t) => t.params[k]!))];
+    tuned = { ...tuned, config: tuneConfig.fixed, grid, trials, groups: groupTrials(trials), variants: o.config.variants };
+    if (!o.dryRun) writeResults(tuneDir, tuned);
+  }
   const unfinished = tuned.trials.filter((t) => t.status === 'pending' || t.status === 'failed').length;
   if (unfinished > 0) {
     log(`${unfinished} tuning trial(s) not finished (failed or not run): no confirmation yet${o.dryRun ? '' : ' (re-run the command to retry them)'}`);
