@@ -129,3 +129,23 @@ test('resnet20 equals the PyTorch option-A ResNet-20 (inference-mode BatchNorm),
     m.dispose();
   }
 });
+
+test('ResNet and MLP default inits are seeded: the same seed builds the same weights, another seed others (--train-init default)', async () => {
+  await tf.setBackend('cpu');
+  const { buildModel } = await import('../src/models/registry.js');
+  for (const name of ['resnet20', 'resnet18-cifar', 'mlp']) {
+    const build = (seed: number) => buildModel(name, { inputShape: [8, 8, 1], numClasses: 3, width: 16, seed });
+    const [a, b, c] = [build(1), build(1), build(2)];
+    const values = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+    assert.deepEqual(values(a), values(b), `${name}: same seed`);
+    assert.notDeepEqual(values(a), values(c), `${name}: another seed`);
+    // torchvision's conv init N(0, 2 / fan_out) is kept
+    if (name !== 'mlp') {
+      const k = collectParams(a).find((p) => p.name === 'layer1.0.conv1.kernel')!;
+      const d = Array.from(k.variable.dataSync() as Float32Array);
+      const std = Math.sqrt(d.reduce((s, v) => s + v * v, 0) / d.length);
+      assert.ok(Math.abs(std / Math.sqrt(2 / (9 * k.shape[3]!)) - 1) < 0.25, `${name}: conv std ${std}`);
+    }
+    [a, b, c].forEach((m) => m.dispose());
+  }
+});

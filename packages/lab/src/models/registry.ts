@@ -28,12 +28,12 @@ export interface ModelOptions {
 export type ModelBuilder = (o: ModelOptions) => tf.LayersModel;
 
 const builders: Record<string, ModelBuilder> = {
-  mlp: (o) => mlp({ inputShape: o.inputShape, numClasses: o.numClasses, width: o.width, depth: o.depth }),
-  resnet18: (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses }),
-  resnet50: (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses }),
-  'resnet18-cifar': (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true }),
-  'resnet50-cifar': (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true }),
-  resnet20: (o) => resnet20({ inputShape: o.inputShape, numClasses: o.numClasses }),
+  mlp: (o) => mlp({ inputShape: o.inputShape, numClasses: o.numClasses, width: o.width, depth: o.depth, seed: o.seed }),
+  resnet18: (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses, seed: o.seed }),
+  resnet50: (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses, seed: o.seed }),
+  'resnet18-cifar': (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true, seed: o.seed }),
+  'resnet50-cifar': (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true, seed: o.seed }),
+  resnet20: (o) => resnet20({ inputShape: o.inputShape, numClasses: o.numClasses, seed: o.seed }),
   davidnet: (o) => zooModels['davidnet']!(zooOptions(o)),
   'vit-s16': (o) => zooModels['vit-s16']!(zooOptions(o)),
   'vit-tiny': (o) => zooModels['vit-tiny']!(zooOptions(o)),

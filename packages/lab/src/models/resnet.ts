@@ -18,6 +18,7 @@
  * bias, torchvision's default init (conv kaiming-normal fan_out for ReLU, BN 1/0, Linear U(±1/sqrt(fan_in))).
  */
 import * as tf from '@tensorflow/tfjs';
+import { InitSeeds, kaimingNormalFanOut, torchDefaultInit } from './layers/common.js';
 
 export interface ResNetOptions {
   inputShape: [number, number, number];
@@ -26,15 +27,19 @@ export interface ResNetOptions {
   cifar?: boolean;
   /** Base width (64 in torchvision). */
   width?: number;
+  /** Seed of the default init (each initializer gets its own seed from it); absent: unseeded. */
+  seed?: number;
 }
 
 type SymbolicTensor = tf.SymbolicTensor;
 
-/** A bias-free conv with PyTorch's symmetric padding k/2 (explicit zero padding + 'valid' when strided). */
-export function conv(x: SymbolicTensor, filters: number, k: number, stride: number, name: string): SymbolicTensor {
+/**
+ * A bias-free conv with PyTorch's symmetric padding k/2 (explicit zero padding + 'valid' when strided),
+ * torchvision's init N(0, 2 / fan_out) (seeded when `seed` is given).
+ */
+export function conv(x: SymbolicTensor, filters: number, k: number, stride: number, name: string, seed?: number): SymbolicTensor {
   const pad = Math.floor(k / 2);
-  const fanOut = k * k * filters;
-  const init = tf.initializers.randomNormal({ mean: 0, stddev: Math.sqrt(2 / fanOut) });
+  const init = kaimingNormalFanOut(k * k * filters, seed);
   let input = x;
   let padding: 'same' | 'valid' = 'same';
   if (stride !== 1 && pad > 0) {
@@ -98,46 +103,47 @@ export class ShortcutA extends tf.layers.Layer {
 }
 tf.serialization.registerClass(ShortcutA);
 
-type Block = (x: SymbolicTensor, inC: number, planes: number, stride: number, p: string) => { y: SymbolicTensor; outC: number };
+type Block = (x: SymbolicTensor, inC: number, planes: number, stride: number, p: string, seeds: InitSeeds) => { y: SymbolicTensor; outC: number };
 
 /** A basic block whose shortcut, where the shape changes, is option A (zero-padded identity; resnet20). */
-function basicBlockA(x: SymbolicTensor, inC: number, planes: number, stride: number, p: string): { y: SymbolicTensor; outC: number } {
-  return basicBlock(x, inC, planes, stride, p, 'A');
+function basicBlockA(x: SymbolicTensor, inC: number, planes: number, stride: number, p: string, seeds: InitSeeds): { y: SymbolicTensor; outC: number } {
+  return basicBlock(x, inC, planes, stride, p, seeds, 'A');
 }
 
-function basicBlock(x: SymbolicTensor, inC: number, planes: number, stride: number, p: string, shortcut: 'A' | 'B' = 'B'): { y: SymbolicTensor; outC: number } {
-  let y = relu(bn(conv(x, planes, 3, stride, `${p}.conv1`), `${p}.bn1`), `${p}.relu1`);
-  y = bn(conv(y, planes, 3, 1, `${p}.conv2`), `${p}.bn2`);
+function basicBlock(x: SymbolicTensor, inC: number, planes: number, stride: number, p: string, seeds: InitSeeds, shortcut: 'A' | 'B' = 'B'): { y: SymbolicTensor; outC: number } {
+  let y = relu(bn(conv(x, planes, 3, stride, `${p}.conv1`, seeds.next()), `${p}.bn1`), `${p}.relu1`);
+  y = bn(conv(y, planes, 3, 1, `${p}.conv2`, seeds.next()), `${p}.bn2`);
   let skip = x;
   if (stride !== 1 || inC !== planes) {
     const extra = planes - inC;
     if (shortcut === 'A' && extra < 0) throw new Error(`${p}: an option-A shortcut cannot reduce ${inC} channels to ${planes}`);
     skip = shortcut === 'A'
       ? new ShortcutA({ name: `${p}.shortcut`, stride, padBefore: Math.floor(extra / 2), padAfter: extra - Math.floor(extra / 2) }).apply(x) as SymbolicTensor
-      : bn(conv(x, planes, 1, stride, `${p}.downsample.0`), `${p}.downsample.1`);
+      : bn(conv(x, planes, 1, stride, `${p}.downsample.0`, seeds.next()), `${p}.downsample.1`);
   }
   const sum = tf.layers.add({ name: `${p}.add` }).apply([y, skip]) as SymbolicTensor;
   return { y: relu(sum, `${p}.relu2`), outC: planes };
 }
 
-function bottleneck(x: SymbolicTensor, inC: number, planes: number, stride: number, p: string): { y: SymbolicTensor; outC: number } {
+function bottleneck(x: SymbolicTensor, inC: number, planes: number, stride: number, p: string, seeds: InitSeeds): { y: SymbolicTensor; outC: number } {
   const outC = planes * 4;
-  let y = relu(bn(conv(x, planes, 1, 1, `${p}.conv1`), `${p}.bn1`), `${p}.relu1`);
-  y = relu(bn(conv(y, planes, 3, stride, `${p}.conv2`), `${p}.bn2`), `${p}.relu2`);
-  y = bn(conv(y, outC, 1, 1, `${p}.conv3`), `${p}.bn3`);
-  const skip = stride !== 1 || inC !== outC ? bn(conv(x, outC, 1, stride, `${p}.downsample.0`), `${p}.downsample.1`) : x;
+  let y = relu(bn(conv(x, planes, 1, 1, `${p}.conv1`, seeds.next()), `${p}.bn1`), `${p}.relu1`);
+  y = relu(bn(conv(y, planes, 3, stride, `${p}.conv2`, seeds.next()), `${p}.bn2`), `${p}.relu2`);
+  y = bn(conv(y, outC, 1, 1, `${p}.conv3`, seeds.next()), `${p}.bn3`);
+  const skip = stride !== 1 || inC !== outC ? bn(conv(x, outC, 1, stride, `${p}.downsample.0`, seeds.next()), `${p}.downsample.1`) : x;
   const sum = tf.layers.add({ name: `${p}.add` }).apply([y, skip]) as SymbolicTensor;
   return { y: relu(sum, `${p}.relu3`), outC };
 }
 
 function resnet(block: Block, layers: number[], name: string, o: ResNetOptions): tf.LayersModel {
   const w = o.width ?? 64;
+  const seeds = new InitSeeds(o.seed);
   const input = tf.input({ shape: o.inputShape, name: 'input' });
   let x: SymbolicTensor;
   if (o.cifar) {
-    x = relu(bn(conv(input, w, 3, 1, 'conv1'), 'bn1'), 'relu');
+    x = relu(bn(conv(input, w, 3, 1, 'conv1', seeds.next()), 'bn1'), 'relu');
   } else {
-    x = relu(bn(conv(input, w, 7, 2, 'conv1'), 'bn1'), 'relu');
+    x = relu(bn(conv(input, w, 7, 2, 'conv1', seeds.next()), 'bn1'), 'relu');
     // PyTorch pads max-pool with -inf; after ReLU (x >= 0) zero padding gives the same result.
     x = tf.layers.zeroPadding2d({ padding: 1, name: 'maxpool.pad' }).apply(x) as SymbolicTensor;
     x = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'valid', name: 'maxpool' }).apply(x) as SymbolicTensor;
@@ -146,17 +152,14 @@ function resnet(block: Block, layers: number[], name: string, o: ResNetOptions):
   layers.forEach((n, li) => {
     for (let b = 0; b < n; b++) {
       const stride = li > 0 && b === 0 ? 2 : 1;
-      const r = block(x, c, w * 2 ** li, stride, `layer${li + 1}.${b}`);
+      const r = block(x, c, w * 2 ** li, stride, `layer${li + 1}.${b}`, seeds);
       x = r.y;
       c = r.outC;
     }
   });
   x = tf.layers.globalAveragePooling2d({ name: 'avgpool' }).apply(x) as SymbolicTensor;
-  const bound = 1 / Math.sqrt(c);
   const out = tf.layers.dense({
-    units: o.numClasses, name: 'fc',
-    kernelInitializer: tf.initializers.randomUniform({ minval: -bound, maxval: bound }),
-    biasInitializer: tf.initializers.randomUniform({ minval: -bound, maxval: bound }),
+    units: o.numClasses, name: 'fc', kernelInitializer: torchDefaultInit(c, seeds.next()), biasInitializer: torchDefaultInit(c, seeds.next()),
   }).apply(x) as SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name });
 }
