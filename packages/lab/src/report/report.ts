@@ -6,7 +6,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ReportInput, RunData, SweepData } from './load.js';
 import { renderSVG } from './render.js';
 import {
-  accuracyByEpochSpec, etaMapSpec, heatmapAxes, heatmapSpec, lossByEpochSpec, lossByStepSpec, type SweepMetric,
+  accuracyByEpochSpec, curveAxis, curveSpec, etaMapSpec, heatmapAxes, heatmapSpec, lossByEpochSpec, lossByStepSpec, type SweepMetric,
 } from './specs.js';
 import { configDiff, summarize } from './summary.js';
 
@@ -76,6 +76,11 @@ export async function renderCharts(inputs: readonly ReportInput[], opts: ReportO
       heatmapAxes(s, opts.x, opts.y);
     } catch (e) {
       if ((e as Error).message.startsWith('--')) throw e; // a bad --x/--y is the user's error
+      // one numeric flag (a learning-rate grid over schemes and seeds): the metric against it, one line per scheme
+      if (opts.x === undefined && opts.y === undefined && curveAxis(s) !== null) {
+        for (const m of metrics) await add(`sweep-${slug(s.name)}-${m}`, 'sweep', curveSpec(s, { metric: m }), undefined, s.name);
+        continue;
+      }
       notes.push(`${s.name}: no heat map (${(e as Error).message})`);
       continue;
     }
