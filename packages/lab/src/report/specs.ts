@@ -347,7 +347,10 @@ export function curveSpec(sweep: SweepData, opts: { metric?: SweepMetric } = {})
   const logX = xs.every((v) => v > 0) && Math.max(...xs) >= 10 * Math.min(...xs);
   const loss = metric === 'finalTrainLoss';
   const title = { finalTrainLoss: 'final train loss', finalTestAcc: 'final test accuracy', bestTestAcc: 'best test accuracy' }[metric];
-  const x = { field: 'xv', type: 'quantitative' as const, title: axis, scale: { type: logX ? ('log' as const) : ('linear' as const), nice: false } };
+  // a margin around the values, so that points (and error bars) at the ends of the grid are not cut in half
+  const [xmin, xmax] = [Math.min(...xs), Math.max(...xs)];
+  const domain = logX ? [xmin / 1.4, xmax * 1.4] : [xmin - 0.05 * (xmax - xmin || 1), xmax + 0.05 * (xmax - xmin || 1)];
+  const x = { field: 'xv', type: 'quantitative' as const, title: axis, scale: { type: logX ? ('log' as const) : ('linear' as const), domain, nice: false } };
   const color = { field: 'series', type: 'nominal' as const, title: null, sort: [...new Set(points.map((p) => p.series))] };
   const yTitle = loss ? 'train loss' : 'accuracy';
   const yAxis = loss ? {} : { axis: { format: '.0%' } };

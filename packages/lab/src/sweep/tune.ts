@@ -152,6 +152,14 @@ function groupFlags(config: SweepConfig, g: TunedGroup, axis: string): Record<st
   return { ...comboFlags(config, g.params), [axis]: g.best! };
 }
 
+/** The config with `tune-values` taken out of its variants (what `lwlr train` sees of them). */
+function withoutTuneValues(config: SweepConfig): SweepConfig {
+  if (!config.variants) return config;
+  const variants = Object.fromEntries(Object.entries(config.variants).map(([axis, vs]) => [axis,
+    Object.fromEntries(Object.entries(vs).map(([name, flags]) => { const { [TUNE_VALUES]: _t, ...rest } = flags; return [name, rest]; }))]));
+  return { ...config, variants };
+}
+
 /** A variant's own `tune-values`, parsed (numbers where they are numbers); undefined when it has none. */
 function ownValues(text: SweepValue, where: string): SweepValue[] {
   const values = String(text).split(',').map((x) => x.trim()).filter(Boolean).map((x) => (Number.isFinite(Number(x)) ? Number(x) : x));
@@ -235,7 +243,8 @@ export async function runTunedSweep(o: TuneOptions): Promise<{ results: SweepRes
   const points = tuningPoints(o.config, o.axis);
   log(`tuning ${o.axis} over ${o.config.grid[o.axis]!.join(', ')}${points ? ` (or a variant's own ${TUNE_VALUES})` : ''} on seed ${tuneSeed} by ${o.metric}`);
   const base = points?.config ?? o.config;
-  if (!o.dryRun) checkTrialFlags(base);
+  // the file's flags, each value once (a `lwlr train --help` per grid row; the points would spawn one per point)
+  if (!o.dryRun) checkTrialFlags(withoutTuneValues(o.config));
   const tuneConfig: SweepConfig = { ...base, fixed: { ...base.fixed, seed: tuneSeed } };
   const tune = new SweepRun({ config: tuneConfig, out: tuneDir, workers: o.workers, dryRun: o.dryRun, log });
   current = tune;
@@ -261,8 +270,8 @@ export async function runTunedSweep(o: TuneOptions): Promise<{ results: SweepRes
       : `${groupName(g.params)}: best ${o.axis} ${g.best} (${o.metric} ${g.score!.toPrecision(4)} on seed ${tuneSeed})`);
   }
   if (!groups.some((g) => g.best !== null)) throw new UsageError('--tune: no combination has a finished tuning trial to confirm', 1);
+  // (its flags are the tuning trials', which ran)
   const cConfig = confirmConfig(o.config, groups, o.axis, o.confirmSeeds);
-  if (!o.dryRun) checkTrialFlags(cConfig);
   const confirm = new SweepRun({ config: cConfig, out: path.join(o.out, 'confirm'), workers: o.workers, dryRun: o.dryRun, log });
   current = confirm;
   const confirmed = await confirm.run();
