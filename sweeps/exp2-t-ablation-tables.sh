@@ -6,9 +6,10 @@
 # |ln(eta_T / eta_epoch)|, max / mean deviation % (the paper's columns), and their mean ± std over the seeds.
 # Part 2 (training with the T = 1 table vs the one-epoch table) is sweeps/exp2-t-ablation-train.yaml.
 #
-# Cost: 580 measured minibatches per seed (T = 1 + 10 + 100 + 469), ~0.5 s of one core each (forward + backward,
-# no update) -> ~5 min CPU per seed, ~15 min for the three (one process at a time; ~2.5x that in wall time under
-# the shared load of 2026-12-05, load average ~15).
+# Cost: 580 measured minibatches per seed (T = 1 + 10 + 100 + 469), ~0.35 s of CPU each (forward + backward, no
+# update; measured 2026-12-05 on this machine, onednn, one thread: `lwlr lr --model resnet20 --steps 20` took 12.4 s
+# CPU incl. ~6 s start-up, 56 s wall at load average ~15) -> ~3.5 min CPU per seed, ~11 min for the three, one
+# process at a time (with the native backend's default threads; ~4-5x that in wall time at load ~15).
 #
 #   bash sweeps/exp2-t-ablation-tables.sh [OUT_DIR]        (default runs/exp2-tables)
 # A smoke test of the script: MODEL=mlp LIMIT=2560 EPOCH=20 bash sweeps/exp2-t-ablation-tables.sh /tmp/t
