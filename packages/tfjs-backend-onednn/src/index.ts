@@ -10,7 +10,8 @@
  */
 import { registerOneDNNBackend, registerNativeKernel, BACKEND_NAME, MathBackendOneDNN } from './backend.js';
 import { nativeKernels } from './kernels/index.js';
-import { loadNative } from './native.js';
+import { loadNative, warnNativeUnavailableOnce } from './native.js';
+import { silenceCpuBanner } from './cpu-banner.js';
 import { installEagerBackprop } from './backprop.js';
 
 export { BACKEND_NAME, MathBackendOneDNN, registerNativeKernel, loadNative };
@@ -18,11 +19,17 @@ export { attention, batchNormTrain, gelu, layerNorm, type AttentionOptions, type
 export { installLeanForward } from './lean-forward.js';
 export { selectBackend, BACKEND_CHOICES, type BackendChoice } from './select.js';
 
-/** True when the native addon loaded and the backend is registered. */
+/**
+ * True when the native addon loaded and the backend is registered. When false, importing printed one warning
+ * with the reason and the commands that build the addon.
+ */
 export const available: boolean = registerOneDNNBackend();
 if (available) {
   for (const k of nativeKernels) registerNativeKernel(k);
   installEagerBackprop(BACKEND_NAME);
+  silenceCpuBanner();
+} else {
+  warnNativeUnavailableOnce();
 }
 
 /** Number of native threads (OpenMP) in use. */

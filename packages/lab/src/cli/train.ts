@@ -7,14 +7,17 @@
  * cosine schedule is then re-planned over the new length —, `--stop-after`, `--quiet`, `--save-weights`,
  * `--tensorboard`, and `--backend`, which then only warns that bit-for-bit continuation needs the same one).
  */
-import { readFileSync, existsSync, statSync } from 'node:fs';
+import { readFileSync, existsSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { selectBackend, type BackendChoice } from 'tfjs-backend-onednn';
-import { LRTable, excludeFromWeightDecay, schemeTable, type ChainOptimizer, type InitMode } from 'layerwise-lr';
+import {
+  LRTable, excludeFromWeightDecay, schemeTable, type ChainOptimizer, type FrozenAdagradTable, type GradNorm, type InitMode,
+} from 'layerwise-lr';
 import { helpText, UsageError, type FlagSpecs, type ParsedFlags } from './args.js';
-import { COMMON_FLAGS, formatDuration, setupOptionsFromFlags } from './common.js';
+import { COMMON_FLAGS, checkMeasurementFlags, formatDuration, setupOptionsFromFlags } from './common.js';
 import { readConfigFile, resolveFlags } from './config.js';
-import { setupRun, initForTraining, measureOnTrainSplit, InterruptedError } from '../train/setup.js';
+import { setupRun, initForTraining, measureFrozenAdagradOnTrainSplit, measureOnTrainSplit, InterruptedError } from '../train/setup.js';
+import { ELEMENT_TABLE_FILE, elementTableFileFor, readElementTable, writeElementTable } from '../train/element-table.js';
 import { trainLoop, type LoopOptions } from '../train/loop.js';
 import { makeOptimizer, optimizerChoiceFromFlags, optimizerTable, OPTIMIZER_FLAGS } from '../train/optimizers.js';
 import { RunDir, csvSink } from '../train/metrics.js';
@@ -22,7 +25,7 @@ import { checkpointDir, loadCheckpoint, removeCheckpoints, restoreCheckpoint, ro
 import { loadWeightsFile, saveWeightsFile } from '../train/weights.js';
 import { tensorBoardSink } from '../tensorboard/sink.js';
 
-export const SCHEMES = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing'] as const;
+export const SCHEMES = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing', 'frozen-adagrad'] as const;
 
 export const TRAIN_FLAGS: FlagSpecs = {
   ...COMMON_FLAGS,
@@ -30,7 +33,7 @@ export const TRAIN_FLAGS: FlagSpecs = {
   epochs: { type: 'int', default: 10, help: 'epochs' },
   'lr-scheme': { type: 'string', default: 'layerwise', choices: SCHEMES, help: 'per-parameter learning rates' },
   'lr-table': { type: 'string', help: 'use a saved LR table (from lwlr lr --out) instead of measuring' },
-  'lr-steps': { type: 'int', help: 'T for the layerwise scheme (default: one epoch, as the paper)' },
+  'lr-steps': { type: 'int', help: 'T for the layerwise and frozen-adagrad schemes (default: one epoch, as the paper)' },
   'train-init': {
     type: 'string', default: 'measurement', choices: ['measurement', 'default'],
     help: "weights training starts from: the measurement init (--init, seeded) or the model's own default init (torchvision/timm style, seeded); Algorithm 1 measures at --init either way",
@@ -118,6 +121,7 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
   if ((f.accumSteps as number) < 1) throw new UsageError('--accum-steps must be >= 1');
   if (!((f.labelSmoothing as number) >= 0 && (f.labelSmoothing as number) < 1)) throw new UsageError(`--label-smoothing must be in [0, 1) (got ${f.labelSmoothing})`);
   if (f.stopAfter !== undefined && (f.stopAfter as number) < 1) throw new UsageError('--stop-after must be >= 1');
+  checkMeasurementFlags(f.lrScheme as string, f);
   if (f.lrTable && !resumeDir && !existsSync(f.lrTable as string)) throw new UsageError(`--lr-table ${f.lrTable}: no such file`, 1);
   if (f.initWeights && !resumeDir && !existsSync(f.initWeights as string)) throw new UsageError(`--init-weights ${f.initWeights}: no such file`, 1);
   const storedBackend = f.backend as string;
@@ -162,9 +166,12 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
   };
   process.on('SIGINT', onSigint);
   let opt: ChainOptimizer | undefined;
+  // frozen-adagrad: the per-element multipliers (its `table` is their per-tensor summary)
+  let elementwise: FrozenAdagradTable | undefined;
   try {
     // checked before the measurement (a bad combination fails at once)
-    const optChoice = optimizerChoiceFromFlags(f, { inputShape: run.dataset.shape, numClasses: run.dataset.numClasses });
+    // (muP has no width family for language models: mupBaseShapes refuses them before the shape matters)
+    const optChoice = optimizerChoiceFromFlags(f, { inputShape: run.dataset.shape as [number, number, number], numClasses: run.dataset.numClasses });
     if (f.wdExclude) optChoice.weightDecayMask = excludeFromWeightDecay();
     // muP's init scales go on fresh weights only, not on a checkpoint's or --init-weights'
     if (ck || f.initWeights) optChoice.mupInit = false;
@@ -175,8 +182,9 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
       try {
         table = LRTable.fromJSON(readFileSync(file, 'utf8'));
         table.checkCompatible(run.params);
+        if (table.meta.scheme === 'frozen-adagrad') elementwise = readElementTable(path.join(out, ELEMENT_TABLE_FILE), table);
       } catch (e) {
-        throw new UsageError(`--resume ${out}: ${file}: ${(e as Error).message.split('\n').join('; ')}`, 1);
+        throw new UsageError(`--resume ${out}: ${(e as Error).message.startsWith(out) ? '' : `${file}: `}${(e as Error).message.split('\n').join('; ')}`, 1);
       }
     } else {
       // Every scheme trains from the same seeded init (the measurement init, or with --train-init default the
@@ -187,6 +195,7 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
         try {
           table = LRTable.fromJSON(readFileSync(f.lrTable as string, 'utf8'));
           table.checkCompatible(run.params);
+          if (table.meta.scheme === 'frozen-adagrad') elementwise = readElementTable(elementTableFileFor(f.lrTable as string), table);
         } catch (e) {
           throw new UsageError(`--lr-table ${f.lrTable}: ${(e as Error).message.split('\n').join('; ')}`, 1);
         }
@@ -196,18 +205,24 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
         }
         f.lrScheme = table.meta.scheme; // config.json records the scheme trained
         const m = table.meta;
-        if (m.scheme === 'layerwise' && (m.seed !== seed || m.init !== init)) {
+        if ((m.scheme === 'layerwise' || m.scheme === 'frozen-adagrad') && (m.seed !== seed || m.init !== init)) {
           process.stderr.write(`warning: --lr-table ${f.lrTable} was measured from init ${m.init} seed ${m.seed}; training starts from init ${init} seed ${seed}\n`);
         }
-      } else if (scheme === 'layerwise') {
+      } else if (scheme === 'layerwise' || scheme === 'frozen-adagrad') {
         const steps = (f.lrSteps as number | undefined) ?? run.train.batchesPerEpoch;
+        const how = {
+          steps, init, seed, exponent: f.exponent as number, batchSize: f.batchSize as number, gradNorm: f.gradNorm as GradNorm,
+          labelSmoothing: f.labelSmoothing as number, keepInit: fromMeasurementInit,
+          onStep: (t: number, T: number) => { if (!f.quiet && process.stdout.isTTY) process.stdout.write(`\rmeasuring ${scheme === 'layerwise' ? 'G' : 'sum g^2'}: ${t}/${T}`); },
+          shouldStop,
+        };
         try {
-          table = await measureOnTrainSplit(run, {
-            steps, init, seed, exponent: f.exponent as number, batchSize: f.batchSize as number,
-            labelSmoothing: f.labelSmoothing as number, keepInit: fromMeasurementInit,
-            onStep: (t, T) => { if (!f.quiet && process.stdout.isTTY) process.stdout.write(`\rmeasuring G: ${t}/${T}`); },
-            shouldStop,
-          });
+          if (scheme === 'layerwise') {
+            table = await measureOnTrainSplit(run, how);
+          } else {
+            elementwise = await measureFrozenAdagradOnTrainSplit(run, how);
+            table = elementwise.summary;
+          }
         } catch (e) {
           if (!(e instanceof InterruptedError)) throw e;
           say(`${e.message}; nothing trained, nothing written`);
@@ -229,7 +244,10 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
       epochs: f.epochs as number, logEvery: f.logEvery as number, accumSteps: f.accumSteps as number,
       labelSmoothing: f.labelSmoothing as number, stopAfter: f.stopAfter as number | undefined,
     };
-    const found = { datasetName: run.dataset.name, trainCount: run.train.count, testCount: run.test.count, valCount: run.val?.count };
+    const found = {
+      datasetName: run.dataset.name, trainCount: run.train.count, testCount: run.test.count, valCount: run.val?.count,
+      ...(run.text ? { text: run.text } : {}),
+    };
     if (ck) {
       const old = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8'));
       dir.writeJSON('config.json', { ...old, epochs: f.epochs, backend });
@@ -237,13 +255,15 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
     } else {
       dir.writeJSON('config.json', runConfig({ ...f, backend }, { argv, ...found }));
       dir.writeJSON('lr-table.json', optimizerTable(run.params, table, optChoice).toJSON());
+      if (elementwise) writeElementTable(dir.file(ELEMENT_TABLE_FILE), elementwise);
+      else rmSync(dir.file(ELEMENT_TABLE_FILE), { force: true }); // a former run's, in an --overwrite directory
       dir.resetMetrics();
       removeCheckpoints(out);
     }
     dir.addSink(csvSink(dir.file('metrics.csv'), dir.readMetrics()));
     if (f.tensorboard) dir.addSink(tensorBoardSink(out));
     dir.logLRTable(optimizerTable(run.params, table, optChoice).toJSON());
-    opt = makeOptimizer(run.params, table, optChoice, run.train.batchesPerEpoch);
+    opt = makeOptimizer(run.params, table, optChoice, run.train.batchesPerEpoch, elementwise);
     const data = run.train as unknown as { getState?(): unknown; setState?(s: unknown): void };
     if (ck) {
       try {
@@ -255,7 +275,10 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
       const at = ck.loop.batch ? `epoch ${ck.loop.epoch} step ${ck.loop.batch}` : `the start of epoch ${ck.loop.epoch}`;
       say(`resuming ${out} at ${at} (global step ${ck.loop.step})`);
     }
-    say(`${f.model} on ${run.dataset.name} (${run.train.count} train / ${run.test.count} test), ${f.optimizer} lr ${f.lr}, scheme ${f.lrTable ? `${table.meta.scheme} (table ${f.lrTable})` : table.meta.scheme}, backend ${backend}`);
+    const sizes = run.text
+      ? `${run.text.trainTokens} train / ${run.text.validationTokens} validation tokens (${run.text.tokenizer}), context ${run.text.context}`
+      : `${run.train.count} train / ${run.test.count} test`;
+    say(`${f.model} on ${run.dataset.name} (${sizes}), ${f.optimizer} lr ${f.lr}, scheme ${f.lrTable ? `${table.meta.scheme} (table ${f.lrTable})` : table.meta.scheme}, backend ${backend}`);
     // Progress: a bar redrawn in place on a terminal (10 times a second at most); in a log (stdout not a
     // terminal) one plain line every 10 s; none with --quiet (epoch lines only).
     const tty = process.stdout.isTTY === true;
@@ -268,7 +291,8 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
         const now = performance.now();
         if (now - last < (tty ? 100 : 10_000)) return;
         last = now;
-        const status = `${s.step}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)} lr ${s.lr.toPrecision(3)} ${Math.round(s.imagesPerSec)} img/s ETA ${formatDuration(s.etaSeconds)}`;
+        const speed = run.text ? `${Math.round(s.imagesPerSec * run.text.context)} tok/s` : `${Math.round(s.imagesPerSec)} img/s`;
+        const status = `${s.step}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)} lr ${s.lr.toPrecision(3)} ${speed} ETA ${formatDuration(s.etaSeconds)}`;
         if (!tty) {
           console.log(`epoch ${s.epoch}/${loop.epochs} step ${status}`);
           return;
@@ -277,7 +301,9 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
         const filled = Math.round((width * s.step) / s.stepsPerEpoch);
         process.stdout.write(`\repoch ${s.epoch}/${loop.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${status}`);
       },
-      onEpoch: (r) => say(`epoch ${r.epoch}/${loop.epochs}: train loss ${r.trainLoss.toFixed(4)}  test loss ${r.testLoss.toFixed(4)}  test acc ${(100 * r.testAcc).toFixed(2)}%${r.testTop5 !== undefined ? `  top-5 ${(100 * r.testTop5).toFixed(2)}%` : ''}${r.valAcc !== undefined ? `  val acc ${(100 * r.valAcc).toFixed(2)}%` : ''}`),
+      onEpoch: (r) => say(r.testPerplexity !== undefined
+        ? `epoch ${r.epoch}/${loop.epochs}: train loss ${r.trainLoss.toFixed(4)}  val loss ${r.testLoss.toFixed(4)}  perplexity ${r.testPerplexity.toFixed(2)}  bits/byte ${r.testBitsPerByte!.toFixed(3)}  next-token acc ${(100 * r.testAcc).toFixed(2)}%`
+        : `epoch ${r.epoch}/${loop.epochs}: train loss ${r.trainLoss.toFixed(4)}  test loss ${r.testLoss.toFixed(4)}  test acc ${(100 * r.testAcc).toFixed(2)}%${r.testTop5 !== undefined ? `  top-5 ${(100 * r.testTop5).toFixed(2)}%` : ''}${r.valAcc !== undefined ? `  val acc ${(100 * r.valAcc).toFixed(2)}%` : ''}`),
       shouldStop,
       onCheckpoint: (state) => saveCheckpoint(out, { model, opt: theOpt, loop: state, data: data.getState?.() }),
     }, ck?.loop);
@@ -298,6 +324,7 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
     process.off('SIGINT', onSigint);
     dir.close();
     opt?.dispose();
+    elementwise?.dispose();
     run.dispose();
   }
 }

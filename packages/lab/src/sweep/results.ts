@@ -9,7 +9,11 @@ import type { SweepConfig, SweepValue } from './config.js';
 
 export const SWEEP_FORMAT = 'lwlr-sweep@1';
 
-export type TrialStatus = 'done' | 'diverged' | 'failed' | 'pending';
+/**
+ * `done` ran to its last epoch; `diverged` hit a NaN/Inf loss; `stopped` was stopped early by ASHA (its
+ * metrics are those of its last epoch); `failed` exited with an error; `pending` has not finished yet.
+ */
+export type TrialStatus = 'done' | 'diverged' | 'stopped' | 'failed' | 'pending';
 
 export interface TrialResult {
   id: string;
@@ -39,6 +43,8 @@ export interface GroupResult {
   finalTestAcc: Stat;
   bestTestAcc: Stat;
   diverged: number;
+  /** Trials stopped early (ASHA); like diverged ones, counted in `n`, not in the means. */
+  stopped: number;
 }
 
 export interface SweepResults {
@@ -51,13 +57,25 @@ export interface SweepResults {
   variants?: Record<string, Record<string, Record<string, SweepValue>>>;
 }
 
-/** The metrics of a run directory's `metrics.jsonl`: last and best of its eval records. */
+/** One epoch's eval record, as far as a sweep reads it (null: missing or not finite). */
+export interface EvalRecord {
+  epoch: number;
+  trainLoss: number | null;
+  testLoss: number | null;
+  testAcc: number | null;
+  valAcc: number | null;
+}
+
+/** The metrics of a run directory's `metrics.jsonl`: last and best of its eval records, and the records. */
 export interface RunMetrics {
   finalTrainLoss: number | null;
   finalTestLoss: number | null;
   finalTestAcc: number | null;
   bestTestAcc: number | null;
+  /** Accuracy on the `--val-split` hold-out after the last epoch (null without one). */
+  finalValAcc: number | null;
   epochs: number;
+  evals: EvalRecord[];
 }
 
 /**
@@ -71,7 +89,7 @@ export interface RunMetrics {
  */
 export function readRunMetrics(runDir: string): RunMetrics {
   const file = path.join(runDir, 'metrics.jsonl');
-  const out: RunMetrics = { finalTrainLoss: null, finalTestLoss: null, finalTestAcc: null, bestTestAcc: null, epochs: 0 };
+  const out: RunMetrics = { finalTrainLoss: null, finalTestLoss: null, finalTestAcc: null, bestTestAcc: null, finalValAcc: null, epochs: 0, evals: [] };
   if (!existsSync(file)) return out;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
@@ -87,8 +105,11 @@ export function readRunMetrics(runDir: string): RunMetrics {
     out.finalTrainLoss = num(r.trainLoss);
     out.finalTestLoss = num(r.testLoss);
     out.finalTestAcc = num(r.testAcc);
+    out.finalValAcc = num(r.valAcc);
     const acc = num(r.testAcc);
     if (acc !== null && (out.bestTestAcc === null || acc > out.bestTestAcc)) out.bestTestAcc = acc;
+    const epoch = typeof r.epoch === 'number' ? r.epoch : out.epochs;
+    out.evals.push({ epoch, trainLoss: out.finalTrainLoss, testLoss: out.finalTestLoss, testAcc: acc, valAcc: num(r.valAcc) });
   }
   return out;
 }
@@ -104,8 +125,8 @@ export function meanStd(values: ReadonlyArray<number | null>): Stat {
 }
 
 /**
- * Trials grouped by their grid values except `seed`: means and stds over the finished trials (diverged and
- * failed ones count in `n` and `diverged`, not in the means).
+ * Trials grouped by their grid values except `seed`: means and stds over the `done` trials (diverged, stopped
+ * and failed ones count in `n`, and in `diverged` / `stopped`, not in the means).
  *
  * @example
  * ```ts
@@ -129,6 +150,7 @@ export function groupTrials(trials: readonly TrialResult[]): GroupResult[] {
       finalTestAcc: meanStd(done.map((t) => t.finalTestAcc)),
       bestTestAcc: meanStd(done.map((t) => t.bestTestAcc)),
       diverged: members.filter((t) => t.status === 'diverged').length,
+      stopped: members.filter((t) => t.status === 'stopped').length,
     };
   });
 }

@@ -19,6 +19,7 @@ import { avgPoolConfig } from './AvgPool.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { avgPoolGradConfig } from './AvgPoolGrad.js';
 import { fusedKernels } from './fused.js';
+import { gatherKernels } from './Gather.js';
 
 export const nativeKernels: KernelConfig[] = [
   ...elementwiseKernels,
@@ -37,4 +38,5 @@ export const nativeKernels: KernelConfig[] = [
   maxPoolGradConfig,
   avgPoolGradConfig,
   ...fusedKernels,
+  ...gatherKernels,
 ];

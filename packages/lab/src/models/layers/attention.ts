@@ -36,7 +36,7 @@ export function mergeHeads(x: tf.Tensor): tf.Tensor {
 
 /**
  * Multi-head attention core on inputs `[q, k, v]` (each [B, N, C], already projected); output [B, N, C].
- * Weightless; subclasses add a bias to the logits through {@link addToLogits}.
+ * Weightless; subclasses add a bias or a mask to the logits through {@link logitTerms}.
  */
 export class MultiHeadAttention extends tf.layers.Layer {
   static className = 'LwlrMultiHeadAttention';
@@ -67,9 +67,9 @@ export class MultiHeadAttention extends tf.layers.Layer {
 
   /**
    * Hook: additive terms of the attention logits [B, heads, N, N]: `bias` [heads, N, N] (learned, shared by
-   * the batch) and `mask` [nW, N, N] (constant; batch item b gets mask[b mod nW]).
+   * the batch) and `mask` [nW, N, N] (constant; batch item b gets mask[b mod nW]), for `n` tokens.
    */
-  protected logitTerms(): { bias?: tf.Tensor; mask?: tf.Tensor } {
+  protected logitTerms(_n: number): { bias?: tf.Tensor; mask?: tf.Tensor } {
     return {};
   }
 
@@ -82,7 +82,7 @@ export class MultiHeadAttention extends tf.layers.Layer {
       this.dropCalls += 1;
     }
     return tf.tidy(() => {
-      const { bias, mask } = this.logitTerms();
+      const { bias, mask } = this.logitTerms(inputs[0]!.shape[1]!);
       if (!training) return attention(inputs[0]!, inputs[1]!, inputs[2]!, { numHeads: this.numHeads, bias, mask });
       // attention dropout: the composition (the fused op has no dropout)
       const [q, k, v] = inputs.map((t) => splitHeads(t, this.numHeads)) as [tf.Tensor, tf.Tensor, tf.Tensor];
