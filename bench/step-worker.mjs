@@ -5,12 +5,15 @@
  * layerwise-lr's SGD) or Algorithm 1's measurement loop, on one tfjs backend. Prints one JSON line.
  *
  *   node bench/step-worker.mjs --model vit-s16 [--backend onednn] [--batch 32] [--warmup 3] [--steps 10]
- *        [--mode step|alg1] [--kernels]
+ *        [--mode step|alg1] [--kernels] [--profile [N]]
  *
  * Output: { model, backend, mode, batch, times: [ms per step], cpu: [CPU ms per step], peakRssMB, baseRssMB,
  * leaked, fwdGflop, jsKernels? }. Algorithm 1 (`--mode alg1`): `--warmup` training-mode passes, then
  * measureGradientMagnitudes with T = `--steps` batches (init 'none'); `times` holds one entry, the loop's ms
- * per batch. Not a test: nothing here asserts a time.
+ * per batch. `--profile [N]` (step mode) first prints where one more step's CPU time goes, the N (default 25)
+ * costliest kernels: CPU ms, calls, input shapes of the costliest call (a deferred kernel's time shows in the
+ * kernel that first reads its output; a `*__op` row includes the kernels it runs). Not a test: nothing here
+ * asserts a time.
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -97,6 +100,36 @@ function peakRssMB() {
   }
 }
 
+/** Prints the `top` kernels of one `step` by CPU time (the backend's timer replaced by process.cpuUsage). */
+async function printProfile(step, top) {
+  const be = tf.backend();
+  const wallTimer = be.time;
+  be.time = async (f) => {
+    const c0 = process.cpuUsage();
+    f();
+    const c = process.cpuUsage(c0);
+    return { kernelMs: (c.user + c.system) / 1000 };
+  };
+  const c0 = process.cpuUsage();
+  const prof = await tf.profile(step);
+  const c = process.cpuUsage(c0);
+  be.time = wallTimer;
+  const by = new Map();
+  for (const k of prof.kernels) {
+    const t = await k.kernelTimeMs;
+    const ms = typeof t === 'number' ? t : 0;
+    const e = by.get(k.name) ?? { n: 0, ms: 0, worst: 0, shapes: '' };
+    e.n++;
+    e.ms += ms;
+    if (ms > e.worst) Object.assign(e, { worst: ms, shapes: JSON.stringify(k.inputShapes) });
+    by.set(k.name, e);
+  }
+  console.log(`profile: one step ${((c.user + c.system) / 1000).toFixed(0)} CPU ms, ${prof.kernels.length} kernels; costliest:`);
+  for (const [name, e] of [...by].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
+    console.log(`${e.ms.toFixed(1).padStart(9)} ms ${String(e.n).padStart(5)}x  ${name.padEnd(28)} ${e.shapes}`);
+  }
+}
+
 async function main() {
   const name = opt('model', 'mlp');
   const spec = MODELS[name];
@@ -150,6 +183,7 @@ async function main() {
         return mine && ref && mine.kernelFunc === ref.kernelFunc && !['Identity', 'Reshape'].includes(k);
       });
     }
+    if (args.includes('--profile')) await printProfile(step, Number(opt('profile', '25')) || 25);
     sgd.dispose();
   } else {
     // Warm-up passes (kernel caches), then Algorithm 1's loop (init 'none': the measurement init is a one-time
