@@ -213,13 +213,14 @@ std::vector<double> channelSums(int64_t rows, int64_t C, int64_t costPerRow, F&&
   return out;
 }
 
-LWLR_SIMD void bnAccX(const float* __restrict x, float* __restrict acc, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) acc[i] += x[i];
-}
-LWLR_SIMD void bnAccSq(const float* __restrict x, const float* __restrict m, float* __restrict acc, int64_t n) {
+// Shifted sums of one row: s1 += x - k, s2 += (x - k)^2 (k: a per-channel shift, a sample of the data, so the
+// variance S2/M - (S1/M)^2 in double does not cancel catastrophically when the mean is large against the spread).
+LWLR_SIMD void bnAccShifted(const float* __restrict x, const float* __restrict k, float* __restrict s1,
+                            float* __restrict s2, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
-    const float d = x[i] - m[i];
-    acc[i] += d * d;
+    const float d = x[i] - k[i];
+    s1[i] += d;
+    s2[i] += d * d;
   }
 }
 LWLR_SIMD void bnApply(const float* __restrict x, const float* __restrict m, const float* __restrict a,
@@ -258,13 +259,17 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "fusedBatchNormTrain: bad sizes");
   }
   const int64_t rows = int64_t(n) / C;
-  const std::vector<double> s = channelSums<1>(rows, C, C, [&](int64_t r, float* acc) { bnAccX(x + r * C, acc, C); });
-  for (int64_t c = 0; c < C; ++c) mean[c] = float(s[c] / double(rows));
-  const std::vector<double> q =
-      channelSums<1>(rows, C, C * 2, [&](int64_t r, float* acc) { bnAccSq(x + r * C, mean, acc, C); });
+  // One pass for both statistics (x is read twice in all, not three times: the layer is memory-bound), with the
+  // first row as the shift; float partial sums over 16 rows, double totals.
+  const std::vector<float> shift(x, x + C);
+  const std::vector<double> s = channelSums<2>(rows, C, C * 2, [&](int64_t r, float* acc) {
+    bnAccShifted(x + r * C, shift.data(), acc, acc + C, C);
+  });
   std::vector<float> a(static_cast<size_t>(C)), o(static_cast<size_t>(C));
   for (int64_t c = 0; c < C; ++c) {
-    var[c] = float(q[c] / double(rows));
+    const double d = s[c] / double(rows);  // mean - shift
+    mean[c] = float(double(shift[c]) + d);
+    var[c] = float(std::max(0.0, s[C + c] / double(rows) - d * d));
     a[c] = float((hasG ? double(gamma[c]) : 1.0) / std::sqrt(double(var[c]) + eps));
     o[c] = hasB ? beta[c] : 0.f;
   }

@@ -175,6 +175,42 @@ test('batchNormTrain: values, statistics and gradients (x, gamma, beta) match tf
   }
 });
 
+test('batchNormTrain: statistics of data far from zero with a small spread (one pass, shifted sums) match float64', { skip: !available }, async () => {
+  await tf.setBackend('onednn');
+  // 4096 rows x 3 channels: mean 1000, 1, -50; spread 1e-2, 1, 1e-3; the first row (the shift) off by +-5 spreads
+  const rows = 4096;
+  const C = 3;
+  const centre = [1000, 1, -50];
+  const spread = [1e-2, 1, 1e-3];
+  const data = new Float32Array(rows * C);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < C; c++) data[r * C + c] = centre[c]! + spread[c]! * (r === 0 ? 5 : Math.sin(r * 1.3 + c));
+  }
+  const r = batchNormTrain(tf.tensor2d(data, [rows, C]), tf.ones([C]), tf.zeros([C]), 1e-12);
+  const [mean, variance, y] = await Promise.all([r.mean.data(), r.variance.data(), r.y.data()]);
+  for (let c = 0; c < C; c++) {
+    let m = 0;
+    for (let i = 0; i < rows; i++) m += data[i * C + c]!;
+    m /= rows;
+    let v = 0;
+    for (let i = 0; i < rows; i++) v += (data[i * C + c]! - m) ** 2;
+    v /= rows;
+    assert.ok(Math.abs(mean[c]! - m) <= 1e-6 * Math.abs(m), `mean[${c}] ${mean[c]} vs ${m}`);
+    assert.ok(Math.abs(variance[c]! - v) <= 1e-4 * v, `variance[${c}] ${variance[c]} vs ${v}`);
+  }
+  // normalized: each channel has mean ~0 and variance ~1
+  for (let c = 0; c < C; c++) {
+    let s = 0;
+    let q = 0;
+    for (let i = 0; i < rows; i++) {
+      s += y[i * C + c]!;
+      q += y[i * C + c]! ** 2;
+    }
+    assert.ok(Math.abs(s / rows) < 1e-2 && Math.abs(q / rows - 1) < 1e-2, `channel ${c}: mean ${s / rows}, var ${q / rows}`);
+  }
+  tf.dispose([r.y, r.mean, r.variance]);
+});
+
 test('batchNormTrain: known answer (torch.nn.BatchNorm2d in training, biased variance for the normalization)', { skip: !available }, async () => {
   await tf.setBackend('onednn');
   const x = tf.tensor2d([[1, 10], [3, 10], [5, 13], [7, 11]]); // 4 rows, 2 channels
