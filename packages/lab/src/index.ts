@@ -19,6 +19,8 @@ export * as augmentOps from './data/augment/ops.js';
 export * from './models/mlp.js';
 export * from './models/registry.js';
 export * from './safetensors.js';
+export * from './errors.js';
+export * from './flags.js';
 export * from './train/metrics.js';
 export * from './train/setup.js';
 export * from './train/loop.js';

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { LRTable, type LRTableJSON } from 'layerwise-lr';
-import { UsageError } from '../cli/args.js';
+import { UsageError } from '../errors.js';
 
 export interface TrainPoint { step: number; epoch: number; loss: number; lr: number; time: number }
 export interface EvalPoint {

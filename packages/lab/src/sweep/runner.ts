@@ -11,7 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../cli/args.js';
+import { UsageError } from '../errors.js';
 import { checkpointDir } from '../train/checkpoint.js';
 import type { SweepConfig } from './config.js';
 import { readRunMetrics, sweepResults, writeResults, type SweepResults, type TrialResult, type TrialStatus } from './results.js';

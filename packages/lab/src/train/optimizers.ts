@@ -14,7 +14,8 @@ import {
   AdamW, SGD, applyMupInit, collectParams, cosineWithWarmup, createOptimizer, mupTable, polynomialDecayWithWarmup,
   type ChainOptimizer, type InitMode, type LRTable, type MupBase, type ParamInfo, type ParamMask,
 } from 'layerwise-lr';
-import { UsageError, type FlagSpecs, type ParsedFlags } from '../cli/args.js';
+import { UsageError } from '../errors.js';
+import type { FlagSpecs, ParsedFlags } from '../flags.js';
 import { buildModel } from '../models/registry.js';
 import { VIT_PRESETS, vit } from '../models/vit.js';
 import { zooOptions } from '../models/zoo.js';
