@@ -22,6 +22,7 @@ export * from './safetensors.js';
 export * from './errors.js';
 export * from './flags.js';
 export * from './train/metrics.js';
+export * from './train/run-dir.js';
 export * from './train/setup.js';
 export * from './train/loop.js';
 export * from './train/optimizers.js';

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { blockOf, blockSpans } from '../src/report/blocks.js';
 import { lttbIndices, downsample } from '../src/report/downsample.js';
-import { loadInput, parseMetrics, type SweepData } from '../src/report/load.js';
+import { loadInput, type SweepData } from '../src/report/load.js';
 import { configDiff } from '../src/report/summary.js';
 import { etaMapSpec, heatmapAxes, heatmapCells, heatmapSpec, lossByStepSpec } from '../src/report/specs.js';
 import { renderSVG, svgSize } from '../src/report/render.js';
@@ -65,22 +65,6 @@ test('LTTB: known answer, keeps ends and spikes, bounded size; short series unto
   assert.ok(idx.every((v, i) => i === 0 || v > idx[i - 1]), 'increasing');
   const pts = downsample(Array.from({ length: 10 }, (_, i) => ({ s: i, l: i % 3 })), 4, (p) => p.s, (p) => p.l);
   assert.equal(pts.length, 4);
-});
-
-test('parseMetrics: train/eval records, unknown types and extra fields ignored, partial last line skipped, bad lines name the line', () => {
-  const text = [
-    '{"type":"train","epoch":1,"step":1,"loss":2.5,"lr":0.1,"imagesPerSec":10,"time":0.1}',
-    '{"type":"lr","epoch":1,"step":1,"whatever":3}',
-    '{"type":"eval","epoch":1,"step":1,"trainLoss":2,"testLoss":2.1,"testAcc":0.5,"valAcc":0.4,"valLoss":2.2,"extra":1,"time":0.2}',
-    '{"type":"train","epoch":2,"step":2,"loss":null,"lr":0.1,"imagesPerSec":10,"time":0.3}',
-    '{"type":"train","epo',
-  ].join('\n');
-  const m = parseMetrics(text, 'x/metrics.jsonl');
-  assert.equal(m.train.length, 2);
-  assert.ok(Number.isNaN(m.train[1].loss));
-  assert.deepEqual(m.evals[0], { epoch: 1, step: 1, trainLoss: 2, testLoss: 2.1, testAcc: 0.5, time: 0.2, valLoss: 2.2, valAcc: 0.4 });
-  assert.throws(() => parseMetrics('{"type":"train","epoch":1,"step":1}\nnot json\n{"type":"train","epoch":1,"step":2}\n', 'x/metrics.jsonl'), /^Error: x\/metrics\.jsonl:2: not a JSON object$/);
-  assert.throws(() => parseMetrics('{"type":"train"}\n', 'f'), /f:1: expected a record with numeric epoch and step/);
 });
 
 test('configDiff: only keys that differ (missing counts), argv/out/command left out', () => {

@@ -11,7 +11,7 @@ import { collectParams, schemeTable } from 'layerwise-lr';
 import { setupRun, initForTraining, type RunSetup } from '../src/train/setup.js';
 import { trainLoop, DivergenceError, type LoopOptions } from '../src/train/loop.js';
 import { makeOptimizer, type OptimizerChoice } from '../src/train/optimizers.js';
-import { RunDir } from '../src/train/metrics.js';
+import { RunDir } from '../src/train/run-dir.js';
 import { checkpointDir, loadCheckpoint, restoreCheckpoint, rollBackMetrics, saveCheckpoint } from '../src/train/checkpoint.js';
 import { readWeights } from '../src/train/weights.js';
 import { loadSynthetic } from '../src/data/synthetic.js';

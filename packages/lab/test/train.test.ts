@@ -8,7 +8,7 @@ import { schemeTable, collectParams } from 'layerwise-lr';
 import { setupRun, initForTraining, measureOnTrainSplit, InterruptedError } from '../src/train/setup.js';
 import { trainLoop, DivergenceError, type LoopOptions } from '../src/train/loop.js';
 import { makeOptimizer, type OptimizerChoice } from '../src/train/optimizers.js';
-import { RunDir } from '../src/train/metrics.js';
+import { RunDir } from '../src/train/run-dir.js';
 import { mlp } from '../src/models/mlp.js';
 
 test('MLP: parameter names fc1.kernel ... and depth', () => {

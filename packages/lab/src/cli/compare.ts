@@ -4,29 +4,28 @@
  * with `--lr-scheme S --out DIR/S`: the same seeded init and data order, only the learning rates differ), then
  * prints the table and writes it to DIR/summary.csv and DIR/summary.md.
  */
-import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from './args.js';
-import { parseMetrics, type EvalPoint } from '../report/load.js';
+import { readMetrics, readRunConfigFile, readRunEtaTable, runFile, RUN_FILES, type EvalPoint } from '../train/run-dir.js';
 
 type EvalLine = EvalPoint;
 
 export function readRunSummary(dir: string): { name: string; scheme: string; last: EvalLine; best: number } {
-  const metrics = path.join(dir, 'metrics.jsonl');
-  if (!existsSync(metrics)) throw new UsageError(`${dir}: no metrics.jsonl (not a run directory?)`, 1);
-  const { evals } = parseMetrics(readFileSync(metrics, 'utf8'), metrics);
+  if (!existsSync(runFile(dir, 'metrics'))) throw new UsageError(`${dir}: no ${RUN_FILES.metrics} (not a run directory?)`, 1);
+  const { evals } = readMetrics(dir);
   if (!evals.length) throw new UsageError(`${dir}: no completed epoch yet`, 1);
   let scheme = '?';
   try {
-    const cfg = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
-    scheme = cfg.lrScheme ?? '?';
+    const cfg = readRunConfigFile(dir) ?? {};
+    scheme = (cfg.lrScheme as string | undefined) ?? '?';
     if (cfg.lrTable) {
       // a saved table: its own scheme (layerwise, uniform, ...) and the file it came from
       let tableScheme = 'table';
       try {
-        tableScheme = JSON.parse(readFileSync(path.join(dir, 'lr-table.json'), 'utf8')).meta?.scheme ?? tableScheme;
+        tableScheme = readRunEtaTable(dir)?.meta.scheme ?? tableScheme;
       } catch { /* keep 'table' */ }
-      scheme = `${tableScheme} (${path.basename(cfg.lrTable)})`;
+      scheme = `${tableScheme} (${path.basename(String(cfg.lrTable))})`;
     }
   } catch { /* a run without config still compares */ }
   return { name: path.basename(path.resolve(dir)), scheme, last: evals[evals.length - 1], best: Math.max(...evals.map((e) => e.testAcc)) };

@@ -3,7 +3,8 @@
  * sample standard deviation), and the files `results.json` (schema `lwlr-sweep@1`, read by the report)
  * and `results.csv`.
  */
-import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { writeFileSync, renameSync } from 'node:fs';
+import { finalMetrics, readMetrics, type FinalMetrics } from '../train/run-dir.js';
 import * as path from 'node:path';
 import type { SweepConfig, SweepValue } from './config.js';
 
@@ -52,17 +53,11 @@ export interface SweepResults {
 }
 
 /** The metrics of a run directory's `metrics.jsonl`: last and best of its eval records. */
-export interface RunMetrics {
-  finalTrainLoss: number | null;
-  finalTestLoss: number | null;
-  finalTestAcc: number | null;
-  bestTestAcc: number | null;
-  epochs: number;
-}
+export type RunMetrics = FinalMetrics;
 
 /**
- * Reads `metrics.jsonl` of a run (eval records `{type: 'eval', trainLoss, testLoss, testAcc}`); a missing
- * file or a torn last line (a killed run) counts what is there.
+ * A trial's final and best metrics, read leniently (a missing file or a torn line, left by a killed trial,
+ * counts what is there).
  *
  * @example
  * ```ts
@@ -70,27 +65,7 @@ export interface RunMetrics {
  * ```
  */
 export function readRunMetrics(runDir: string): RunMetrics {
-  const file = path.join(runDir, 'metrics.jsonl');
-  const out: RunMetrics = { finalTrainLoss: null, finalTestLoss: null, finalTestAcc: null, bestTestAcc: null, epochs: 0 };
-  if (!existsSync(file)) return out;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let r: Record<string, unknown>;
-    try {
-      r = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    if (r.type !== 'eval') continue;
-    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-    out.epochs++;
-    out.finalTrainLoss = num(r.trainLoss);
-    out.finalTestLoss = num(r.testLoss);
-    out.finalTestAcc = num(r.testAcc);
-    const acc = num(r.testAcc);
-    if (acc !== null && (out.bestTestAcc === null || acc > out.bestTestAcc)) out.bestTestAcc = acc;
-  }
-  return out;
+  return finalMetrics(readMetrics(runDir, { lenient: true }).evals);
 }
 
 /** Mean and sample standard deviation (n - 1; 0 for one value) of the finite values; nulls when none. */

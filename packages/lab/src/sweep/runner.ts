@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 import { checkpointDir } from '../train/checkpoint.js';
+import { runFile } from '../train/run-dir.js';
 import type { SweepConfig } from './config.js';
 import { readRunMetrics, sweepResults, writeResults, type SweepResults, type TrialResult, type TrialStatus } from './results.js';
 import { axisArgs, expandTrials, flagArgs, type Trial } from './trials.js';
@@ -48,7 +49,7 @@ interface Marker {
 const MANIFEST = 'sweep.json';
 
 function readMarker(dir: string): Marker | null {
-  const file = path.join(dir, 'result.json');
+  const file = runFile(dir, 'trialResult');
   if (!existsSync(file)) return null;
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Marker;
@@ -168,7 +169,7 @@ export class SweepRun {
   /** Runs a trial: resumed from its checkpoint when it has one (a fresh run if the resume is refused). */
   private async runTrial(t: Trial): Promise<TrialResult> {
     const dir = path.join(this.o.out, 'trials', t.id);
-    if (checkpointDir(dir) !== undefined && existsSync(path.join(dir, 'config.json'))) {
+    if (checkpointDir(dir) !== undefined && existsSync(runFile(dir, 'config'))) {
       const r = await this.spawnTrial(t, ['--resume', dir, '--out', dir, '--quiet'], true);
       // a refused resume (exit 2: a torn or foreign checkpoint) falls back to a fresh run
       if (!(r.status === 'failed' && r.error !== null && /--resume/.test(r.error))) return r;
@@ -181,7 +182,7 @@ export class SweepRun {
     const { out } = this.o;
     const dir = path.join(out, 'trials', t.id);
     mkdirSync(dir, { recursive: true });
-    const logFile = createWriteStream(path.join(dir, 'log.txt'), { flags: resumed ? 'a' : 'w' });
+    const logFile = createWriteStream(runFile(dir, 'trialLog'), { flags: resumed ? 'a' : 'w' });
     const started = performance.now();
     // detached: its own process group, so a terminal's Ctrl-C reaches the sweep only, which forwards one SIGINT
     const child = spawn(process.execPath, [LWLR_BIN, 'train', ...args], {
@@ -213,7 +214,7 @@ export class SweepRun {
         }
         if (status === 'done' || status === 'diverged') {
           const marker: Marker = { status, wallSeconds: wall, error, resumed };
-          writeFileSync(path.join(dir, 'result.json'), `${JSON.stringify(marker)}\n`);
+          writeFileSync(runFile(dir, 'trialResult'), `${JSON.stringify(marker)}\n`);
         }
         resolve(trialResult(out, t, status, wall, error));
       });

@@ -5,11 +5,11 @@
  * The LR table: a histogram of log10(eta) over the tensors (`lr_table/log10_eta`) and a markdown table
  * (`lr_table/etas`, text plugin), both at step 0.
  */
-import * as path from 'node:path';
 import type { LRTableJSON } from 'layerwise-lr';
 import type { MetricRecord, MetricSink } from '../train/metrics.js';
 import { histogramOf, type SummaryValue } from './events.js';
 import { EventFileWriter } from './writer.js';
+import { runFile } from '../train/run-dir.js';
 
 const SKIP = new Set(['type', 'epoch', 'step', 'time']);
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -39,7 +39,7 @@ export function lrTableMarkdown(table: LRTableJSON): string {
  * dir.addSink(tensorBoardSink('runs/a')); // then: tensorboard --logdir runs
  */
 export function tensorBoardSink(runDir: string): MetricSink {
-  const w = new EventFileWriter(path.join(runDir, 'tb'));
+  const w = new EventFileWriter(runFile(runDir, 'tensorboard'));
   return {
     write(record) {
       const values = scalarsOf(record);

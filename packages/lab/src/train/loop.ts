@@ -9,7 +9,6 @@ import { GradientAccumulator, meanSoftmaxCrossEntropy, type ChainOptimizer } fro
 import type { RunSetup } from './setup.js';
 import type { BatchSource, LabeledBatch } from '../data/batches.js';
 import type { MetricRecord, RunDir } from './metrics.js';
-import type { LoopState } from './checkpoint.js';
 import { trainingLoss } from './loss.js';
 
 export interface LoopOptions {
@@ -37,6 +36,23 @@ export interface EpochResult {
   testTop5?: number;
   valLoss?: number;
   valAcc?: number;
+}
+
+/** Where the loop stands: what a resumed loop needs to continue exactly. */
+export interface LoopState {
+  /** The 1-based epoch the next step belongs to. */
+  epoch: number;
+  /** Batches of `epoch` already trained (0 at an epoch boundary). */
+  batch: number;
+  /** Optimizer steps taken so far (all epochs). */
+  step: number;
+  /** Sum of loss * batch size and of batch sizes over the trained batches of `epoch` (its train loss). */
+  lossSum: number;
+  lossCount: number;
+  /** Seconds of training so far (the metrics' `time`). */
+  elapsed: number;
+  /** The completed epochs' results. */
+  results: EpochResult[];
 }
 
 /** Thrown when the loss becomes NaN or infinite. */
