@@ -4,8 +4,9 @@
  * The library does no file I/O: `JSON.stringify(table)` / `LRTable.fromJSON(text)` are the interface.
  */
 import { hashString32 } from './rng.js';
-import type { LRSchemeName, ZeroGradientPolicy } from './schemes.js';
-import type { InitMode, ParamKind } from './types.js';
+import {
+  ETA_SCHEMES, INIT_MODES, PARAM_KINDS, ZERO_GRADIENT_POLICIES, type InitMode, type LRSchemeName, type ParamKind, type ZeroGradientPolicy,
+} from './types.js';
 import { LIBRARY_VERSION } from './version.js';
 
 /** The JSON schema id written by {@link LRTable.toJSON} and required by {@link LRTable.fromJSON}. */
@@ -66,10 +67,10 @@ export interface LRTableJSON {
   entries: LRTableEntry[];
 }
 
-const KINDS: readonly ParamKind[] = ['kernel', 'bias', 'scale', 'shift', 'embedding'];
-const SCHEMES: readonly LRSchemeName[] = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing', 'mup'];
-const INITS: readonly InitMode[] = ['fan-out', 'fan-in', 'none'];
-const POLICIES: readonly ZeroGradientPolicy[] = ['exclude', 'error', 'keep'];
+const KINDS: readonly ParamKind[] = PARAM_KINDS;
+const SCHEMES: readonly LRSchemeName[] = ETA_SCHEMES;
+const INITS: readonly InitMode[] = INIT_MODES;
+const POLICIES: readonly ZeroGradientPolicy[] = ZERO_GRADIENT_POLICIES;
 
 function fail(msg: string): never {
   throw new Error(`LR table: ${msg}`);

@@ -5,22 +5,18 @@
  * that sum_i m_i eta_i = sum_i m_i (the average per-element learning rate is the global one).
  */
 import { LRTable, type LRTableEntry, type ZeroGradientReport } from './lr-table.js';
-import type { ParamInfo } from './types.js';
+import { ETA_SCHEMES, ZERO_GRADIENT_POLICIES, type LRSchemeName, type ParamInfo, type ZeroGradientPolicy } from './types.js';
+
+export type { LRSchemeName, ZeroGradientPolicy } from './types.js';
 
 /**
- * The learning-rate schemes: measured `layerwise` (Algorithm 1), the three fixed ones, and `mup` (per-tensor
- * multipliers of maximal update parametrization relative to a base model, built by `mupTable` in `mup.ts`).
+ * The schemes a caller picks for training (CLIs, reports), in a stable order: {@link ETA_SCHEMES} without `mup`,
+ * which has its own builder (`mupTable`) and its own optimizers (`mup-sgd`, `mup-adam`).
  */
-export type LRSchemeName = 'uniform' | 'layerwise' | 'depth-increasing' | 'depth-decreasing' | 'mup';
-
-/** The schemes of {@link schemeTable} and Algorithm 1, in a stable order (for CLIs and reports); `mup` has its own builder. */
-export const LR_SCHEMES: readonly LRSchemeName[] = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing'];
+export const LR_SCHEMES: readonly LRSchemeName[] = ETA_SCHEMES.filter((s) => s !== 'mup');
 
 /** The schemes that need no measurement. */
 export type FixedLRSchemeName = Exclude<LRSchemeName, 'layerwise' | 'mup'>;
-
-/** What to do with parameters whose gradient is zero in exact arithmetic (see {@link layerwiseEtaFromG}). */
-export type ZeroGradientPolicy = 'exclude' | 'error' | 'keep';
 
 /** Options of the zero-gradient guard. */
 export interface ZeroGradientOptions {
@@ -126,7 +122,7 @@ export function resolveLayerwiseOptions(opts: Pick<LayerwiseEtaOptions, 'exponen
   const threshold = opts.zeroGradient?.threshold ?? 1e-4;
   if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold < 0) throw new Error(`zeroGradient.threshold must be a finite number >= 0, got ${threshold}`);
   const policy = opts.zeroGradient?.policy ?? 'exclude';
-  if (!['exclude', 'error', 'keep'].includes(policy)) throw new Error(`zeroGradient.policy must be 'exclude', 'error' or 'keep', got '${String(policy)}'`);
+  if (!(ZERO_GRADIENT_POLICIES as readonly string[]).includes(policy)) throw new Error(`zeroGradient.policy must be 'exclude', 'error' or 'keep', got '${String(policy)}'`);
   return { exponent, threshold, policy };
 }
 

@@ -4,13 +4,19 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
-/** What a parameter tensor is, as Algorithm 1 and the optimizers need to know it. */
-export type ParamKind =
-  | 'kernel'     // weight of a conv / dense / depthwise conv (the paper's "conv/linear" tensors)
-  | 'bias'       // additive bias of a conv / dense layer
-  | 'scale'      // norm scale (BatchNorm / LayerNorm gamma)
-  | 'shift'      // norm shift (BatchNorm / LayerNorm beta)
-  | 'embedding'; // embedding-like: class token, position embedding, relative position bias table
+/**
+ * What a parameter tensor can be, as Algorithm 1 and the optimizers need to know it (the one list; every other
+ * module, the eta table's validation and the lab's report included, reads it):
+ * - `kernel`: weight of a conv / dense / depthwise conv (the paper's "conv/linear" tensors);
+ * - `bias`: additive bias of a conv / dense layer;
+ * - `scale`: norm scale (BatchNorm / LayerNorm gamma);
+ * - `shift`: norm shift (BatchNorm / LayerNorm beta);
+ * - `embedding`: embedding-like: class token, position embedding, relative position bias table.
+ */
+export const PARAM_KINDS = ['kernel', 'bias', 'scale', 'shift', 'embedding'] as const;
+
+/** What a parameter tensor is (one of {@link PARAM_KINDS}). */
+export type ParamKind = (typeof PARAM_KINDS)[number];
 
 /** One trainable parameter tensor, with a stable dotted name (`layer2.0.conv1.kernel`). */
 export interface ParamInfo {
@@ -74,4 +80,24 @@ export interface LayersModelLike extends LayerLike {
 }
 
 /** How Algorithm 1 (re-)initializes the parameters before measuring: the paper's `fan-out`, or `fan-in`, or `none`. */
-export type InitMode = 'fan-out' | 'fan-in' | 'none';
+export const INIT_MODES = ['fan-out', 'fan-in', 'none'] as const;
+
+/** One of {@link INIT_MODES}. */
+export type InitMode = (typeof INIT_MODES)[number];
+
+/**
+ * Every scheme an eta table can come from (the one list): measured `layerwise` (Algorithm 1), the fixed
+ * `uniform`, `depth-increasing` and `depth-decreasing` (the paper's Figure 1), and `mup` (maximal update
+ * parametrization relative to a base model, built by `mupTable`). `LR_SCHEMES` (schemes.ts) are the ones a
+ * caller picks for training.
+ */
+export const ETA_SCHEMES = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing', 'mup'] as const;
+
+/** One of {@link ETA_SCHEMES}. */
+export type LRSchemeName = (typeof ETA_SCHEMES)[number];
+
+/** What Algorithm 1 does with parameters whose gradient is zero in exact arithmetic (see `layerwiseEtaFromG`). */
+export const ZERO_GRADIENT_POLICIES = ['exclude', 'error', 'keep'] as const;
+
+/** One of {@link ZERO_GRADIENT_POLICIES}. */
+export type ZeroGradientPolicy = (typeof ZERO_GRADIENT_POLICIES)[number];

@@ -10,14 +10,15 @@
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { selectBackend, type BackendChoice } from 'tfjs-backend-onednn';
-import { LRTable, excludeFromWeightDecay, schemeTable, type ChainOptimizer, type InitMode } from 'layerwise-lr';
+import { LRTable, schemeTable, type ChainOptimizer, type InitMode } from 'layerwise-lr';
 import { helpText, UsageError, type FlagSpecs, type ParsedFlags } from './args.js';
 import { COMMON_FLAGS, formatDuration, setupOptionsFromFlags } from './common.js';
 import { readConfigFile, resolveFlags } from './config.js';
 import { setupRun, initForTraining, measureOnTrainSplit, InterruptedError } from '../train/setup.js';
 import { trainLoop, type LoopOptions } from '../train/loop.js';
-import { makeOptimizer, optimizerChoiceFromFlags, optimizerTable, OPTIMIZER_FLAGS } from '../train/optimizers.js';
-import { RunDir, csvSink } from '../train/metrics.js';
+import { makeOptimizer, optimizerChoiceFromFlags, optimizerTable, wdExcludeMask, OPTIMIZER_FLAGS } from '../train/optimizers.js';
+import { csvSink } from '../train/metrics.js';
+import { RunDir, hasMetrics, readRunEtaTable, readRunConfigFile, runFile } from '../train/run-dir.js';
 import { checkpointDir, loadCheckpoint, removeCheckpoints, restoreCheckpoint, rollBackMetrics, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { loadWeightsFile, saveWeightsFile } from '../train/weights.js';
 import { tensorBoardSink } from '../tensorboard/sink.js';
@@ -70,7 +71,7 @@ function dashed(camel: string): string {
 /** The flags of a resumed run: its config.json, then the flags it may change (see the module doc). */
 function resumeFlags(runDir: string, given: ParsedFlags, fromArgv: Set<string>): ParsedFlags {
   if (fromArgv.has('config')) throw new UsageError('--resume takes the config from RUN_DIR/config.json: drop --config');
-  const file = path.join(runDir, 'config.json');
+  const file = runFile(runDir, 'config');
   if (!existsSync(file)) throw new UsageError(`--resume ${runDir}: no config.json (not a run directory?)`, 1);
   const stored = readConfigFile(file, TRAIN_FLAGS);
   const flags: ParsedFlags = {};
@@ -165,18 +166,18 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
   try {
     // checked before the measurement (a bad combination fails at once)
     const optChoice = optimizerChoiceFromFlags(f, { inputShape: run.dataset.shape, numClasses: run.dataset.numClasses });
-    if (f.wdExclude) optChoice.weightDecayMask = excludeFromWeightDecay();
+    if (f.wdExclude) optChoice.weightDecayMask = wdExcludeMask(f.model as string, run.params);
     // muP's init scales go on fresh weights only, not on a checkpoint's or --init-weights'
     if (ck || f.initWeights) optChoice.mupInit = false;
     let table: LRTable;
     const scheme = f.lrScheme as (typeof SCHEMES)[number];
     if (ck) {
-      const file = path.join(out, 'lr-table.json');
+      const file = runFile(out, 'etaTable');
       try {
-        table = LRTable.fromJSON(readFileSync(file, 'utf8'));
+        table = readRunEtaTable(out) ?? (() => { throw new Error(`${file}: no such file`); })();
         table.checkCompatible(run.params);
       } catch (e) {
-        throw new UsageError(`--resume ${out}: ${file}: ${(e as Error).message.split('\n').join('; ')}`, 1);
+        throw new UsageError(`--resume ${out}: ${(e as Error).message.split('\n').join('; ')}`, 1);
       }
     } else {
       // Every scheme trains from the same seeded init (the measurement init, or with --train-init default the
@@ -231,16 +232,16 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
     };
     const found = { datasetName: run.dataset.name, trainCount: run.train.count, testCount: run.test.count, valCount: run.val?.count };
     if (ck) {
-      const old = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8'));
-      dir.writeJSON('config.json', { ...old, epochs: f.epochs, backend });
+      const old = readRunConfigFile(out);
+      dir.writeConfig({ ...old, epochs: f.epochs, backend });
       rollBackMetrics(ck, out);
     } else {
-      dir.writeJSON('config.json', runConfig({ ...f, backend }, { argv, ...found }));
-      dir.writeJSON('lr-table.json', optimizerTable(run.params, table, optChoice).toJSON());
+      dir.writeConfig(runConfig({ ...f, backend }, { argv, ...found }));
+      dir.writeEtaTable(optimizerTable(run.params, table, optChoice).toJSON());
       dir.resetMetrics();
       removeCheckpoints(out);
     }
-    dir.addSink(csvSink(dir.file('metrics.csv'), dir.readMetrics()));
+    dir.addSink(csvSink(dir.file('metricsCsv'), dir.readMetrics()));
     if (f.tensorboard) dir.addSink(tensorBoardSink(out));
     dir.logLRTable(optimizerTable(run.params, table, optChoice).toJSON());
     opt = makeOptimizer(run.params, table, optChoice, run.train.batchesPerEpoch);
@@ -300,10 +301,4 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
     opt?.dispose();
     run.dispose();
   }
-}
-
-/** True when `dir` has a non-empty metrics.jsonl (a run trained there). */
-function hasMetrics(dir: string): boolean {
-  const file = path.join(dir, 'metrics.jsonl');
-  return existsSync(file) && statSync(file).size > 0;
 }

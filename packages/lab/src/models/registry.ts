@@ -1,58 +1,16 @@
-/** Models by name, as the CLI's `--model` flag takes them. Each builder gets the data's shape and classes. */
-import type * as tf from '@tensorflow/tfjs';
-import { mlp } from './mlp.js';
-import { resnet18, resnet50 } from './resnet.js';
-import { zooModels, zooOptions } from './zoo.js';
+/**
+ * Every model of the lab, by name, as the CLI's `--model` takes them: importing this module imports each family
+ * file, and each registers itself in `model-registry.ts` (builder, presets, PyTorch naming, muP width family,
+ * weight-decay exclusions). A new family is one file that registers, and one import line here.
+ */
+import './mlp.js';
+import './resnet.js';
+import './davidnet.js';
+import './vit.js';
+import './convnext.js';
+import './swin.js';
 
-export interface ModelOptions {
-  inputShape: [number, number, number];
-  numClasses: number;
-  /** MLP hidden width. */
-  width?: number;
-  /** MLP number of linear layers. */
-  depth?: number;
-  /** Dropout (ViT, Swin). */
-  dropRate?: number;
-  /** Attention-probability dropout (ViT, Swin). */
-  attnDropRate?: number;
-  /** Stochastic depth of the last block (ViT, ConvNeXt, Swin). */
-  dropPathRate?: number;
-  /** Width multiplier (DavidNet). */
-  widthMultiplier?: number;
-  /** Logit multiplier (DavidNet, 0.125 by default). */
-  outputScale?: number;
-  /** Seed of the default init and of the dropout masks. */
-  seed?: number;
-}
-
-export type ModelBuilder = (o: ModelOptions) => tf.LayersModel;
-
-const builders: Record<string, ModelBuilder> = {
-  mlp: (o) => mlp({ inputShape: o.inputShape, numClasses: o.numClasses, width: o.width, depth: o.depth }),
-  resnet18: (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses }),
-  resnet50: (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses }),
-  'resnet18-cifar': (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true }),
-  'resnet50-cifar': (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true }),
-  davidnet: (o) => zooModels['davidnet']!(zooOptions(o)),
-  'vit-s16': (o) => zooModels['vit-s16']!(zooOptions(o)),
-  'vit-tiny': (o) => zooModels['vit-tiny']!(zooOptions(o)),
-  'convnext-t': (o) => zooModels['convnext-t']!(zooOptions(o)),
-  'convnext-cpu': (o) => zooModels['convnext-cpu']!(zooOptions(o)),
-  'swin-t': (o) => zooModels['swin-t']!(zooOptions(o)),
-  'swin-cpu': (o) => zooModels['swin-cpu']!(zooOptions(o)),
-};
-
-/** Adds a model to the registry (the zoo registers its families here). */
-export function registerModel(name: string, builder: ModelBuilder): void {
-  builders[name] = builder;
-}
-
-export function modelNames(): string[] {
-  return Object.keys(builders);
-}
-
-export function buildModel(name: string, o: ModelOptions): tf.LayersModel {
-  const b = builders[name];
-  if (!b) throw new Error(`unknown model '${name}' (expected one of: ${modelNames().join(', ')})`);
-  return b(o);
-}
+export {
+  buildModel, imageOptions, modelFamilies, modelInfo, modelNames, registerModel, registerModelFamily,
+  type ModelBuilder, type ModelFamily, type ModelInfo, type ModelOptions, type MupWidthFamily,
+} from './model-registry.js';

@@ -9,6 +9,7 @@
  * bias, torchvision's default init (conv kaiming-normal fan_out for ReLU, BN 1/0, Linear U(±1/sqrt(fan_in))).
  */
 import * as tf from '@tensorflow/tfjs';
+import { registerModelFamily } from './model-registry.js';
 
 export interface ResNetOptions {
   inputShape: [number, number, number];
@@ -101,3 +102,15 @@ export function resnet18(o: ResNetOptions): tf.LayersModel {
 export function resnet50(o: ResNetOptions): tf.LayersModel {
   return resnet(bottleneck, [3, 4, 6, 3], o.cifar ? 'resnet50-cifar' : 'resnet50', o);
 }
+
+registerModelFamily({
+  family: 'resnet',
+  description: 'torchvision ResNets (bottleneck v1.5), BatchNorm eps 1e-5 / momentum 0.1; -cifar: 3x3 stem, no max-pool',
+  models: {
+    resnet18: (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses }),
+    resnet50: (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses }),
+    'resnet18-cifar': (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true }),
+    'resnet50-cifar': (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true }),
+  },
+  torch: { matches: (names) => names.some((n) => /^layer1\.0\.conv1\./.test(n)) },
+});

@@ -4,7 +4,7 @@
  * Every data mark carries a `description` (shown on hover in the HTML report) and a `name` the tests count.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { LRTableJSON } from 'layerwise-lr';
+import { PARAM_KINDS, type LRTableJSON, type ParamKind } from 'layerwise-lr';
 import { blockOf, blockSpans } from './blocks.js';
 import { downsample } from './downsample.js';
 import type { RunData, SweepData } from './load.js';
@@ -18,7 +18,8 @@ const CONFIG = {
   legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260 },
   title: { fontSize: 14, anchor: 'start' as const },
 };
-const KIND_COLORS = { kernel: '#4c78a8', bias: '#f58518', scale: '#54a24b', shift: '#b279a2', embedding: '#e45756' };
+/** One colour per parameter kind (typed by the library's one list of kinds: a new kind needs a colour here). */
+const KIND_COLORS: Record<ParamKind, string> = { kernel: '#4c78a8', bias: '#f58518', scale: '#54a24b', shift: '#b279a2', embedding: '#e45756' };
 
 const fmt = (x: number | null | undefined, p = 4) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : Number(x.toPrecision(p)).toString());
 
@@ -70,7 +71,7 @@ export function etaMapSpec(table: LRTableJSON, opts: { view?: EtaView; title?: s
           x, x2: { field: 'x2' },
           y: { field: 'eta', type: 'quantitative', title: 'eta (log scale)', scale: { type: 'log', domain: [lo, hi], nice: false } },
           y2: { datum: lo },
-          color: { field: 'kind', type: 'nominal', title: 'kind', scale: { domain: Object.keys(KIND_COLORS), range: Object.values(KIND_COLORS) } },
+          color: { field: 'kind', type: 'nominal', title: 'kind', scale: { domain: [...PARAM_KINDS], range: PARAM_KINDS.map((k) => KIND_COLORS[k]) } },
           description: { field: 'desc' },
           tooltip: [{ field: 'name' }, { field: 'shape' }, { field: 'numel' }, { field: 'kind' }, { field: 'G', format: '.4g' }, { field: 'eta', format: '.4g' }],
         },
