@@ -27,3 +27,18 @@ export class ConfigError extends UsageError {
     super(message, 2);
   }
 }
+
+/**
+ * A multi-line message as one line: the first line, then the others trimmed and joined by '; ' (a table that does
+ * not fit a model lists its differences on several lines; the CLI prints one).
+ *
+ * @example
+ * ```ts
+ * oneLine('eta table does not match the model:\n  2 missing: a, b\n  1 shape mismatch: c');
+ * // 'eta table does not match the model: 2 missing: a, b; 1 shape mismatch: c'
+ * ```
+ */
+export function oneLine(message: string): string {
+  const [head = '', ...rest] = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  return rest.length ? `${head} ${rest.join('; ')}` : head;
+}

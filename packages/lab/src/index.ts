@@ -23,6 +23,8 @@ export * from './errors.js';
 export * from './flags.js';
 export * from './train/metrics.js';
 export * from './train/run-dir.js';
+export * from './train/run-config.js';
+export * from './train/run.js';
 export * from './train/setup.js';
 export * from './train/loop.js';
 export * from './train/optimizers.js';

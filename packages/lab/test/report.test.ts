@@ -166,16 +166,16 @@ test('lwlr report: one-line errors for missing, non-run and invalid inputs', () 
   const badMetrics = writeRun(path.join(dir, 'bad-metrics'));
   appendFileSync(path.join(badMetrics, 'metrics.jsonl'), 'garbage\n{"type":"train","epoch":1,"step":1}\n');
   const badTable = writeRun(path.join(dir, 'bad-table'));
-  writeFileSync(path.join(badTable, 'lr-table.json'), '{"schema":"layerwise-lr/lr-table@1","meta":{},"entries":[]}');
+  writeFileSync(path.join(badTable, 'eta-table.json'), '{"schema":"layerwise-lr/eta-table@1","meta":{},"entries":[]}');
   const badSweep = writeSweep(path.join(dir, 'bad-sweep'), { format: 'something-else' });
   const notJSON = writeRun(path.join(dir, 'not-json'));
   writeFileSync(path.join(notJSON, 'config.json'), '{');
   const cases: Array<[string[], RegExp]> = [
     [[path.join(dir, 'missing')], /^lwlr: error: .*missing: no such directory$/],
-    [[dir], /: not a run directory \(no metrics\.jsonl or lr-table\.json\) nor a sweep directory \(no results\.json\)$/],
+    [[dir], /: not a run directory \(no metrics\.jsonl or eta-table\.json\) nor a sweep directory \(no results\.json\)$/],
     [[path.join(good, 'config.json')], /config\.json: not a directory \(expected a run or sweep directory\)$/],
     [[badMetrics], /bad-metrics\/metrics\.jsonl:34: not a JSON object$/],
-    [[badTable], /bad-table\/lr-table\.json: LR table: meta\.scheme must be one of/],
+    [[badTable], /bad-table\/eta-table\.json: eta table: meta\.scheme must be one of/],
     [[badSweep], /bad-sweep\/results\.json: expected "format": "lwlr-sweep@1"$/],
     [[notJSON], /not-json\/config\.json: not valid JSON/],
     [[], /^lwlr: error: give at least one RUN_DIR or SWEEP_DIR/],

@@ -40,7 +40,7 @@ test('parseMetrics lenient (a sweep reading killed trials): every unreadable lin
 test('RunDir writes the layout RUN_FILES names; readRun reads it back; a folder without metrics or table is no run', () => {
   const dir = path.join(tmp(), 'run');
   assert.ok(!isRunDir(dir));
-  assert.throws(() => readRun(dir), /run: not a run directory \(no metrics\.jsonl or lr-table\.json\)/);
+  assert.throws(() => readRun(dir), /run: not a run directory \(no metrics\.jsonl or eta-table\.json\)/);
   const w = new RunDir(dir);
   w.writeConfig({ model: 'mlp', lr: 0.1 });
   w.writeEtaTable(fakeTable(3));
@@ -63,4 +63,9 @@ test('RunDir writes the layout RUN_FILES names; readRun reads it back; a folder 
   assert.deepEqual(readMetrics(path.join(dir, 'none')), { train: [], evals: [] });
   assert.ok(!existsSync(path.join(dir, 'none')));
   assert.equal(readFileSync(runFile(dir, 'metrics'), 'utf8').split('\n').length, 3);
+  // a 0.1 run: its table under the old name is read
+  const old = path.join(tmp(), 'old');
+  new RunDir(old).writeJSON('lr-table.json', fakeTable(1));
+  assert.ok(isRunDir(old));
+  assert.equal(readRun(old).table!.entries.length, fakeTable(1).entries.length);
 });

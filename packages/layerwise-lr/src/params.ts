@@ -1,6 +1,6 @@
 /**
  * Parameter discovery: the named, typed list of trainable tensors that Algorithm 1 measures and
- * every LR table is keyed by. Two sources: a tfjs `LayersModel` ({@link collectParams}) or a plain
+ * every eta table is keyed by. Two sources: a tfjs `LayersModel` ({@link collectParams}) or a plain
  * map of named `tf.Variable`s ({@link paramsFromVariables}).
  *
  * Fan conventions follow PyTorch's `torch.nn.init._calculate_fan_in_and_fan_out`, applied to tfjs

@@ -4,7 +4,7 @@
  * Figure 1 (uniform, depth-increasing 0.1 -> 1, depth-decreasing 2 -> 1), all normalized alike so
  * that sum_i m_i eta_i = sum_i m_i (the average per-element learning rate is the global one).
  */
-import { LRTable, type LRTableEntry, type ZeroGradientReport } from './lr-table.js';
+import { EtaTable, type EtaTableEntry, type ZeroGradientReport } from './eta-table.js';
 import { ETA_SCHEMES, ZERO_GRADIENT_POLICIES, type LRSchemeName, type ParamInfo, type ZeroGradientPolicy } from './types.js';
 
 export type { LRSchemeName, ZeroGradientPolicy } from './types.js';
@@ -206,7 +206,7 @@ export function schemeRawEta(scheme: FixedLRSchemeName, count: number): number[]
 }
 
 /**
- * The LR table of a fixed scheme (`uniform`, `depth-increasing`, `depth-decreasing`) over
+ * The eta table of a fixed scheme (`uniform`, `depth-increasing`, `depth-decreasing`) over
  * parameters in order, normalized like Algorithm 1's. G is null (nothing is measured).
  *
  * @example
@@ -216,13 +216,13 @@ export function schemeRawEta(scheme: FixedLRSchemeName, count: number): number[]
  * table.etaMap(); // { 'fc1.kernel': ..., 'fc1.bias': ..., ... }
  * ```
  */
-export function schemeTable(params: readonly ParamInfo[], scheme: FixedLRSchemeName): LRTable {
+export function schemeTable(params: readonly ParamInfo[], scheme: FixedLRSchemeName): EtaTable {
   const raw = schemeRawEta(scheme, params.length);
   const eta = normalizeEta(raw, params.map((p) => p.numel));
-  const entries: LRTableEntry[] = params.map((p, i) => ({
+  const entries: EtaTableEntry[] = params.map((p, i) => ({
     name: p.name, shape: [...p.shape], numel: p.numel, kind: p.kind, G: null, eta: eta[i]!,
   }));
-  return new LRTable(entries, {
+  return new EtaTable(entries, {
     scheme,
     steps: null,
     batchSize: null,
@@ -230,6 +230,6 @@ export function schemeTable(params: readonly ParamInfo[], scheme: FixedLRSchemeN
     exponent: null,
     seed: null,
     zeroGradient: null,
-    signature: LRTable.signatureOf(params),
+    signature: EtaTable.signatureOf(params),
   });
 }

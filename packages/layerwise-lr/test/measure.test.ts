@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { measureGradientMagnitudes, measureLayerwiseLR, meanSoftmaxCrossEntropy } from '../src/measure.js';
 import { collectParams, paramsFromVariables } from '../src/params.js';
-import { LRTable } from '../src/lr-table.js';
+import { EtaTable } from '../src/eta-table.js';
 import type { Batch, ParamInfo } from '../src/types.js';
 import {
   assertAllClose, assertClose, assertRejects, disposeBatches, makeBatch, useCpu, values, weightValues,
@@ -78,7 +78,7 @@ test('Algorithm 1 known answer: two-layer linear model, G and eta by hand (1e-6)
   assert.equal(table.meta.init, 'none');
   assert.equal(table.meta.exponent, 0.5);
   assert.deepEqual(table.meta.zeroGradient?.names, []);
-  assert.equal(table.meta.signature, LRTable.signatureOf(params));
+  assert.equal(table.meta.signature, EtaTable.signatureOf(params));
   // weights were not updated
   assert.deepEqual(Object.values(vars).map(values), before);
   // one step only: G of batch 1

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { applyMupInit, mupInitScales, mupOutputMultiplier, mupShapes, mupTable, type MupOptions } from '../src/mup.js';
 import { paramsFromVariables } from '../src/params.js';
-import { LRTable } from '../src/lr-table.js';
+import { EtaTable } from '../src/eta-table.js';
 import { SGD } from '../src/optim/sgd.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { assertAllClose, detFloats, useCpu, values } from './core-helpers.js';
@@ -43,7 +43,7 @@ test('mup: 2-layer MLP at width 2x base, hand-derived roles, etas and init scale
   assert.equal(mupOutputMultiplier(s), 0.5);
   assert.equal(mupTable(params, base, { optimizer: 'sgd' }).meta.scheme, 'mup');
   // the table survives JSON (scheme 'mup' is a valid table scheme)
-  assert.equal(LRTable.fromJSON(JSON.stringify(mupTable(params, base, { optimizer: 'sgd' }).toJSON())).meta.scheme, 'mup');
+  assert.equal(EtaTable.fromJSON(JSON.stringify(mupTable(params, base, { optimizer: 'sgd' }).toJSON())).meta.scheme, 'mup');
   tf.dispose(Object.values(vars));
 });
 
@@ -98,7 +98,7 @@ test('mup: at width == base, muP is the standard parametrization with the same l
     assert.deepEqual(applyMupInit(pb, base, { optimizer }), {});
     const table = mupTable(pb, base, { optimizer });
     assert.ok(table.entries.every((e) => e.eta === 1));
-    const mk = (eta?: LRTable) => (p: ReturnType<typeof paramsFromVariables>) =>
+    const mk = (eta?: EtaTable) => (p: ReturnType<typeof paramsFromVariables>) =>
       optimizer === 'sgd' ? new SGD(p, { lr: 0.3, momentum: 0.9, eta }) : new AdamW(p, { lr: 0.01, weightDecay: 0, eta });
     const sp = train3(a, 1, mk());
     const mu = train3(b, 1, mk(table));

@@ -11,7 +11,7 @@ commands:
   info      print a model's parameters (name, shape, numel, kind) and the total
   sweep     run a grid of train trials in parallel processes (results.csv, results.json)
   report    HTML report of runs and sweeps: eta maps, curves, summary, heat maps (--png: PNG/SVG files)
-  convert   weights (safetensors) to/from PyTorch state_dict names and layout; LR tables to torch names
+  convert   weights (safetensors) to/from PyTorch state_dict names and layout; eta tables to torch names
 
 lwlr <command> --help shows the flags.`;
 

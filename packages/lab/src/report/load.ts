@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { LRTableJSON } from 'layerwise-lr';
+import type { EtaTableJSON } from 'layerwise-lr';
 import { UsageError } from '../errors.js';
 import { isRunDir, readRun, RUN_FILES, type EvalPoint, type TrainPoint } from '../train/run-dir.js';
 
@@ -18,7 +18,7 @@ export interface RunData {
   /** Display name: the directory's base name, made unique among the report's inputs. */
   name: string;
   config: Record<string, unknown> | null;
-  table: LRTableJSON | null;
+  table: EtaTableJSON | null;
   train: TrainPoint[];
   evals: EvalPoint[];
 }

@@ -7,16 +7,17 @@
  * `stop()` (Ctrl-C) sends SIGINT to the running trials, which finish their step, checkpoint and exit; a
  * second `stop()` kills them.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 import { checkpointDir } from '../train/checkpoint.js';
 import { runFile } from '../train/run-dir.js';
-import type { SweepConfig } from './config.js';
+import type { SweepConfig, SweepValue } from './config.js';
+import { resolveRunConfig } from '../train/run-config.js';
 import { readRunMetrics, sweepResults, writeResults, type SweepResults, type TrialResult, type TrialStatus } from './results.js';
-import { axisArgs, expandTrials, flagArgs, type Trial } from './trials.js';
+import { expandTrials, type Trial } from './trials.js';
 
 /** `packages/lab/bin/lwlr.js` (from `dist/src/sweep/`). */
 export const LWLR_BIN = fileURLToPath(new URL('../../../bin/lwlr.js', import.meta.url));
@@ -71,18 +72,26 @@ function trialResult(out: string, t: Trial, status: TrialStatus, wallSeconds: nu
 }
 
 /**
- * Checks every grid value's flags with `lwlr train <flags> --help` (which parses, then prints help), so a
- * typo in the file is one error before anything runs, not N failed trials.
+ * The run values of a trial (the file's fixed flags, then its grid values or variants' flags), dashed keys as in
+ * the sweep file: what `resolveRunConfig` takes.
+ */
+export function trialValues(config: SweepConfig, t: Trial): Record<string, SweepValue> {
+  const values: Record<string, SweepValue> = { ...config.fixed };
+  for (const [k, v] of Object.entries(t.params)) Object.assign(values, config.variants?.[k]?.[String(v)] ?? { [k]: v });
+  return values;
+}
+
+/**
+ * Checks every trial's run config in process (`resolveRunConfig`: every value and combination), so a typo or a
+ * combination an optimizer refuses is one error before anything runs, not N failed trials.
  */
 export function checkTrialFlags(config: SweepConfig): void {
-  const fixed = Object.entries(config.fixed).flatMap(([k, v]) => flagArgs(k, v));
-  const n = Math.max(...Object.values(config.grid).map((l) => l.length));
-  for (let i = 0; i < n; i++) {
-    const args = Object.entries(config.grid).flatMap(([k, l]) => axisArgs(config, k, l[i % l.length]!));
-    const r = spawnSync(process.execPath, [LWLR_BIN, 'train', ...fixed, ...args, '--help'], { encoding: 'utf8', env: { ...process.env, ...TRIAL_ENV } });
-    if (r.status !== 0) {
-      const line = (r.stderr ?? '').split('\n').find((l) => l.startsWith('lwlr: error: ')) ?? `exit ${r.status}`;
-      throw new UsageError(`sweep flags (${[...fixed, ...args].join(' ')}): ${line.replace('lwlr: error: ', '')}`);
+  for (const t of expandTrials(config)) {
+    try {
+      resolveRunConfig(trialValues(config, t));
+    } catch (e) {
+      const err = e as UsageError;
+      throw new UsageError(`sweep flags (${t.argv.join(' ')}): ${err.message}`, err instanceof UsageError ? err.exitCode : 2);
     }
   }
 }

@@ -55,7 +55,7 @@ export interface LoopState {
   results: EpochResult[];
 }
 
-/** Thrown when the loss becomes NaN or infinite. */
+/** Thrown when the loss (train, test or validation) becomes NaN or infinite: `training diverged at ...`. */
 export class DivergenceError extends Error {}
 
 /**
@@ -69,7 +69,7 @@ export function yieldToEventLoop(): Promise<void> {
 
 export interface LoopHooks {
   /** Called after every step (progress display). */
-  onStep?(s: { epoch: number; step: number; stepsPerEpoch: number; loss: number; imagesPerSec: number; lr: number; etaSeconds: number }): void;
+  onStep?(s: { epoch: number; step: number; stepsPerEpoch: number; loss: number; imagesPerSec: number; lr: number; secondsLeft: number }): void;
   onEpoch?(r: EpochResult): void;
   /** Polled after each step (the event loop runs first, so signal handlers can set it): true stops the run
    * after that step; the step's loss is logged, {@link onCheckpoint} called and the results so far returned. */
@@ -153,7 +153,8 @@ export function initialLoopState(): LoopState {
 /**
  * Trains until epoch `o.epochs` (or `o.stopAfter`), from `start` (a checkpoint's state; default: the
  * beginning); resolves to the per-epoch results, the restored ones included (fewer when stopped early).
- * A NaN or infinite loss throws {@link DivergenceError} before any checkpoint of that epoch is written.
+ * A NaN or infinite loss, in a training step or in the epoch's evaluation (test or validation split), throws
+ * {@link DivergenceError} before any checkpoint of that epoch is written: the last good one is kept.
  */
 export async function trainLoop(
   run: RunSetup, opt: ChainOptimizer, o: LoopOptions, dir: RunDir, hooks: LoopHooks = {}, start: LoopState = initialLoopState(),
@@ -198,8 +199,8 @@ export async function trainLoop(
       windowImages += n;
       const now = performance.now();
       const imagesPerSec = windowImages / Math.max((now - windowStart) / 1000, 1e-9);
-      const etaSeconds = ((now - t0) / 1000 / doneHere) * (total - done);
-      hooks.onStep?.({ epoch, step, stepsPerEpoch, loss, imagesPerSec, lr, etaSeconds });
+      const secondsLeft = ((now - t0) / 1000 / doneHere) * (total - done);
+      hooks.onStep?.({ epoch, step, stepsPerEpoch, loss, imagesPerSec, lr, secondsLeft });
       await yieldToEventLoop();
       const stopping = hooks.shouldStop?.() ?? false;
       const record: MetricRecord = { type: 'train', epoch, step: done, loss, lr, imagesPerSec, time: elapsed() };
@@ -222,6 +223,13 @@ export async function trainLoop(
       const v = evaluate(run.model, run.val, run.dataset.numClasses);
       r.valLoss = v.loss;
       r.valAcc = v.acc;
+    }
+    // weights that overflow in evaluation (logits of Infinity) diverged too, though every train loss was finite;
+    // thrown before this epoch's record and checkpoint, so the last good checkpoint is kept
+    for (const [what, loss] of [['test', r.testLoss], ['validation', r.valLoss]] as const) {
+      if (loss !== undefined && !Number.isFinite(loss)) {
+        throw new DivergenceError(`training diverged at epoch ${epoch} (evaluation): ${what} loss is ${loss} (lower --lr?)`);
+      }
     }
     log({ type: 'eval', epoch, step: done, trainLoss: r.trainLoss, testLoss: r.testLoss, testAcc: r.testAcc, testTop5: r.testTop5, valLoss: r.valLoss, valAcc: r.valAcc, time: elapsed() });
     results.push(r);

@@ -3,7 +3,7 @@
  * TensorBoard). The run directory itself is `run-dir.ts`'s.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
-import type { LRTableJSON } from 'layerwise-lr';
+import type { EtaTableJSON } from 'layerwise-lr';
 
 export { RunDir } from './run-dir.js';
 
@@ -19,7 +19,7 @@ export type MetricRecord =
 export interface MetricSink {
   write(record: MetricRecord): void;
   /** The run's learning-rate table, once, before the first step. */
-  lrTable?(table: LRTableJSON): void;
+  etaTable?(table: EtaTableJSON): void;
   /** Flushes and closes; called once at the end of the run (also when it stops early). */
   close(): void;
 }

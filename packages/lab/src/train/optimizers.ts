@@ -13,10 +13,9 @@
 import {
   acceptsScheme, applyMupInit, collectParams, cosineWithWarmup, createOptimizer, excludeFromWeightDecay, getOptimizerInfo,
   listOptimizers, optimizerEtaTable, polynomialDecayWithWarmup,
-  type ChainOptimizer, type InitMode, type LRTable, type MupBase, type ParamInfo, type ParamMask,
+  type ChainOptimizer, type InitMode, type EtaTable, type MupBase, type ParamInfo, type ParamMask,
 } from 'layerwise-lr';
 import { UsageError } from '../errors.js';
-import type { FlagSpecs, ParsedFlags } from '../flags.js';
 import { modelInfo, modelNames, type ModelOptions } from '../models/registry.js';
 
 /** Every `--optimizer` value: the library's registered optimizers. */
@@ -81,23 +80,6 @@ export interface OptimizerChoice {
   mupInit?: boolean;
 }
 
-/** The flags `lwlr train` takes for {@link OptimizerChoice}. */
-export const OPTIMIZER_FLAGS: FlagSpecs = {
-  optimizer: { type: 'string', default: 'sgd', choices: OPTIMIZER_NAMES, help: "optimizer (sgd/adamw: torch.optim semantics; the rest: the paper's baselines and muP)" },
-  lr: { type: 'number', default: 0.1, help: 'peak global learning rate' },
-  momentum: { type: 'number', default: 0.9, help: 'momentum of the SGD family (sgd, sgd-ng*, lars, mup-sgd)' },
-  wd: { type: 'number', default: 5e-4, help: 'weight decay (scaled by each eta, as a torch param group)' },
-  'warmup-epochs': { type: 'number', default: 1, help: 'linear warmup, then the decay of --lr-schedule' },
-  'lr-schedule': { type: 'string', default: 'cosine', choices: ['cosine', 'poly'], help: 'decay to 0 after warmup: cosine, or polynomial (LAMB)' },
-  'poly-power': { type: 'number', default: 1, help: 'exponent of --lr-schedule poly' },
-  beta1: { type: 'number', help: 'Adam beta1 (adamw, adam-ng, lamb, mup-adam; default 0.9)' },
-  beta2: { type: 'number', help: 'Adam beta2 (default 0.999)' },
-  eps: { type: 'number', help: 'Adam eps (default 1e-8; lamb 1e-6)' },
-  'trust-coef': { type: 'number', help: `LARS trust coefficient (default ${getOptimizerInfo('lars').defaults.trustCoefficient})` },
-  'lars-clip': { type: 'boolean', help: 'LARS: clip the local lr at the global lr (LARC, the default); --no-lars-clip scales instead' },
-  'mup-base-width': { type: 'number', help: 'muP base width: MLP hidden width (--width) or DavidNet width multiplier (--width-mult)' },
-};
-
 /**
  * The parameter shapes of the muP base model: `name` built as the run's model but at `baseWidth` (the MLP's
  * hidden width, DavidNet's width multiplier, a ViT preset's embedding dim: each model's registered muP width
@@ -149,40 +131,7 @@ export function wdExcludeMask(model: string, params: readonly ParamInfo[]): Para
   return excludeFromWeightDecay({ names });
 }
 
-/**
- * {@link OptimizerChoice} from the parsed flags of `lwlr train` (camel-case keys); for `mup-*` it builds the
- * base model's shapes from the run's data shape.
- *
- * @example
- * ```ts
- * const choice = optimizerChoiceFromFlags(flags, { inputShape: run.dataset.shape, numClasses: run.dataset.numClasses });
- * ```
- */
-export function optimizerChoiceFromFlags(f: ParsedFlags, data?: { inputShape: [number, number, number]; numClasses: number }): OptimizerChoice {
-  const optimizer = f.optimizer as string;
-  const c: OptimizerChoice = {
-    optimizer, lr: f.lr as number, momentum: f.momentum as number, wd: f.wd as number,
-    epochs: f.epochs as number, warmupEpochs: f.warmupEpochs as number,
-    beta1: f.beta1 as number | undefined, beta2: f.beta2 as number | undefined, eps: f.eps as number | undefined,
-    trustCoef: f.trustCoef as number | undefined, larsClip: f.larsClip as boolean | undefined,
-    lrSchedule: f.lrSchedule as 'cosine' | 'poly' | undefined, polyPower: f.polyPower as number | undefined,
-    init: f.init as InitMode | undefined,
-  };
-  // fail before the measurement, not after it (a saved --lr-table is checked by makeOptimizer)
-  if (f.lrTable === undefined && f.lrScheme !== undefined && !acceptsScheme(optimizer, f.lrScheme as string)) {
-    throw new UsageError(`--optimizer ${optimizer} sets its own per-tensor steps and runs with one learning rate: use --lr-scheme uniform (got '${f.lrScheme}')`);
-  }
-  if (isMup(optimizer)) {
-    if (f.mupBaseWidth === undefined) throw new UsageError(`--optimizer ${optimizer} needs --mup-base-width (the width its learning rates are relative to)`);
-    if (!data) throw new Error('optimizerChoiceFromFlags: mup needs the data shape');
-    c.mupBase = mupBaseShapes(f.model as string, { ...data, depth: f.depth as number | undefined }, f.mupBaseWidth as number);
-  } else if (f.mupBaseWidth !== undefined) {
-    throw new UsageError(`--mup-base-width is for --optimizer mup-sgd or mup-adam (got --optimizer ${optimizer})`);
-  }
-  return c;
-}
-
-function checkChoice(o: OptimizerChoice, table: LRTable): void {
+function checkChoice(o: OptimizerChoice, table: EtaTable): void {
   const name = o.optimizer;
   if (!optimizerNames().includes(name)) {
     throw new UsageError(`--optimizer must be one of ${optimizerNames().join(', ')} (got '${name}')`);
@@ -224,7 +173,7 @@ function registryOptions(o: OptimizerChoice): Record<string, unknown> {
  * dir.writeEtaTable(optimizerTable(run.params, table, choice).toJSON());
  * ```
  */
-export function optimizerTable(params: readonly ParamInfo[], table: LRTable, o: OptimizerChoice): LRTable {
+export function optimizerTable(params: readonly ParamInfo[], table: EtaTable, o: OptimizerChoice): EtaTable {
   checkChoice(o, table);
   return optimizerEtaTable(o.optimizer, params, table, registryOptions(o));
 }
@@ -241,7 +190,7 @@ export function optimizerTable(params: readonly ParamInfo[], table: LRTable, o: 
  *   { optimizer: 'lars', lr: 0.2, momentum: 0.9, wd: 5e-4, epochs: 10, warmupEpochs: 1 }, run.train.batchesPerEpoch);
  * ```
  */
-export function makeOptimizer(params: readonly ParamInfo[], table: LRTable, o: OptimizerChoice, stepsPerEpoch: number): ChainOptimizer {
+export function makeOptimizer(params: readonly ParamInfo[], table: EtaTable, o: OptimizerChoice, stepsPerEpoch: number): ChainOptimizer {
   checkChoice(o, table);
   const warmupSteps = Math.round(o.warmupEpochs * stepsPerEpoch);
   const totalSteps = o.epochs * stepsPerEpoch;

@@ -6,7 +6,7 @@
  * ```
  * RUN_DIR/
  *   config.json        the run's config (every resolved value, and what the run found: dataset sizes)
- *   lr-table.json      the eta table the optimizer trains with
+ *   eta-table.json     the eta table the optimizer trains with (0.1 runs: lr-table.json, still read)
  *   metrics.jsonl      one JSON record per event (train every --log-every steps, eval after each epoch)
  *   metrics.csv        the same records as a table
  *   checkpoint/        the last good checkpoint (checkpoint.ts owns what is inside)
@@ -23,14 +23,16 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { LRTable, type LRTableJSON } from 'layerwise-lr';
+import { EtaTable, type EtaTableJSON } from 'layerwise-lr';
 import { UsageError } from '../errors.js';
 import type { MetricRecord, MetricSink } from './metrics.js';
 
 /** The file and folder names of a run directory. */
 export const RUN_FILES = {
   config: 'config.json',
-  etaTable: 'lr-table.json',
+  etaTable: 'eta-table.json',
+  /** The eta table's 0.1 name, read when a run has no `etaTable`. */
+  legacyEtaTable: 'lr-table.json',
   metrics: 'metrics.jsonl',
   metricsCsv: 'metrics.csv',
   checkpoint: 'checkpoint',
@@ -167,21 +169,28 @@ export function readRunConfigFile(dir: string): Record<string, unknown> | null {
 }
 
 /** A run's eta table, or null when the run has none (errors name the file). */
-export function readRunEtaTable(dir: string): LRTable | null {
-  const file = runFile(dir, 'etaTable');
+export function readRunEtaTable(dir: string): EtaTable | null {
+  const file = etaTableFile(dir);
   if (!existsSync(file)) return null;
   try {
-    return LRTable.fromJSON(readFileSync(file, 'utf8'));
+    return EtaTable.fromJSON(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new UsageError(`${file}: ${(e as Error).message.split('\n').join('; ')}`, 1);
   }
+}
+
+/** The run's eta table file: `eta-table.json`, or a 0.1 run's `lr-table.json`. */
+export function etaTableFile(dir: string): string {
+  const file = runFile(dir, 'etaTable');
+  const legacy = runFile(dir, 'legacyEtaTable');
+  return !existsSync(file) && existsSync(legacy) ? legacy : file;
 }
 
 /** Everything a reader of a finished (or running) run needs. */
 export interface RunRecord extends RunMetricsLog {
   dir: string;
   config: Record<string, unknown> | null;
-  table: LRTableJSON | null;
+  table: EtaTableJSON | null;
 }
 
 /**
@@ -200,7 +209,7 @@ export function readRun(dir: string): RunRecord {
 
 /** True when `dir` holds a run's metrics or eta table. */
 export function isRunDir(dir: string): boolean {
-  return existsSync(runFile(dir, 'metrics')) || existsSync(runFile(dir, 'etaTable'));
+  return existsSync(runFile(dir, 'metrics')) || existsSync(etaTableFile(dir));
 }
 
 /** True when `dir` has a non-empty metrics file (a run trained there). */
@@ -239,7 +248,7 @@ export class RunDir {
   writeConfig(config: unknown): void {
     this.writeJSON(RUN_FILES.config, config);
   }
-  writeEtaTable(table: LRTableJSON): void {
+  writeEtaTable(table: EtaTableJSON): void {
     this.writeJSON(RUN_FILES.etaTable, table);
   }
   /** Starts a fresh metrics file. */
@@ -264,8 +273,8 @@ export class RunDir {
     appendFileSync(this.file(RUN_FILES.metrics), `${JSON.stringify(record)}\n`);
     for (const s of this.sinks) s.write(record);
   }
-  logLRTable(table: LRTableJSON): void {
-    for (const s of this.sinks) s.lrTable?.(table);
+  logEtaTable(table: EtaTableJSON): void {
+    for (const s of this.sinks) s.etaTable?.(table);
   }
   /** Closes the sinks (the JSONL file needs no closing). */
   close(): void {

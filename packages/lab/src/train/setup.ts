@@ -1,7 +1,7 @@
 /** What `lwlr lr` and `lwlr train` share: data, model, measurement init, and Algorithm 1 on the train split. */
 import * as tf from '@tensorflow/tfjs';
 import {
-  applyMeasurementInit, collectParams, measureLayerwiseLR, type InitMode, type LRTable, type ParamInfo,
+  applyMeasurementInit, collectParams, measureLayerwiseLR, type InitMode, type EtaTable, type ParamInfo,
 } from 'layerwise-lr';
 import { loadDataset } from '../data/registry.js';
 import { uint8Split, type Dataset, type Split } from '../data/dataset.js';
@@ -12,7 +12,8 @@ import { resolveAugment, type AugmentLevel } from '../data/augment/policy.js';
 import type { RandAugmentOptions } from '../data/augment/randaugment.js';
 import { BatchSource, type LabeledBatch } from '../data/batches.js';
 import { trainingTarget } from './loss.js';
-import { buildModel } from '../models/registry.js';
+import { buildModel, type ModelOptions } from '../models/registry.js';
+import { ConfigError } from '../errors.js';
 
 export interface SetupOptions {
   model: string;
@@ -57,24 +58,38 @@ export interface RunSetup {
   dispose(): void;
 }
 
+/**
+ * Builds a registered model for an input; a model that cannot take the input's size says which flag to change
+ * (`--image-size`), one line.
+ *
+ * @example
+ * ```ts
+ * buildModelFor('swin-cpu', { inputShape: [30, 30, 3], numClasses: 10 });
+ * // Error: --model swin-cpu cannot take 30x30 images (...); choose a size it divides with --image-size N
+ * ```
+ */
+export function buildModelFor(name: string, o: ModelOptions): tf.LayersModel {
+  try {
+    return buildModel(name, o);
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    if (/image size|resolution|multiple of/i.test(msg)) {
+      throw new Error(`--model ${name} cannot take ${o.inputShape[0]}x${o.inputShape[1]} images (${msg}); choose a size it divides with --image-size N`);
+    }
+    throw e;
+  }
+}
+
 /** Builds the model for the data, naming the flag to change when the model cannot take the input. */
 function buildForData(o: SetupOptions, shape: [number, number, number], classes: number): tf.LayersModel {
   const numClasses = o.numClasses ?? classes;
   if (!Number.isInteger(numClasses) || numClasses < classes) {
-    throw new Error(`--num-classes ${numClasses} is smaller than the ${classes} classes of --data ${o.data}`);
+    throw new ConfigError('num-classes', `--num-classes ${numClasses} is smaller than the ${classes} classes of --data ${o.data}`);
   }
-  try {
-    return buildModel(o.model, {
-      inputShape: shape, numClasses, width: o.width, depth: o.depth, dropRate: o.dropRate, attnDropRate: o.attnDropRate,
-      dropPathRate: o.dropPathRate, widthMultiplier: o.widthMultiplier, outputScale: o.outputScale, seed: o.seed,
-    });
-  } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
-    if (/image size|resolution|multiple of/i.test(msg)) {
-      throw new Error(`--model ${o.model} cannot take ${shape[0]}x${shape[1]} images (${msg}); choose a size it divides with --image-size N`);
-    }
-    throw e;
-  }
+  return buildModelFor(o.model, {
+    inputShape: shape, numClasses, width: o.width, depth: o.depth, dropRate: o.dropRate, attnDropRate: o.attnDropRate,
+    dropPathRate: o.dropPathRate, widthMultiplier: o.widthMultiplier, outputScale: o.outputScale, seed: o.seed,
+  });
 }
 
 /**
@@ -181,7 +196,7 @@ export async function measureOnTrainSplit(
     keepInit?: boolean;
     onStep?: (t: number, T: number) => void; shouldStop?: () => boolean;
   },
-): Promise<LRTable> {
+): Promise<EtaTable> {
   const numClasses = (run.model.outputs[0].shape as number[])[1];
   const batches = interruptible(run.train.stream(), numClasses, o.labelSmoothing ?? 0, o.shouldStop);
   return measureLayerwiseLR(run.model, batches, {

@@ -81,7 +81,7 @@ export class AdamW extends ChainOptimizer {
     const out = fusedAdamWStep(
       ctx.param, grad, ctx.slot('exp_avg'), ctx.slot('exp_avg_sq'), this.amsgrad ? ctx.slot('max_exp_avg_sq') : undefined,
       {
-        lr: ctx.lr,
+        lr: ctx.stepSize,
         beta1: this.beta1,
         beta2: this.beta2,
         eps: this.eps,

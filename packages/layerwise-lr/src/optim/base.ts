@@ -22,7 +22,7 @@ export interface NamedTensor {
 }
 
 /**
- * Per-parameter learning-rate multipliers: an `LRTable` (anything with `etaMap()`) or a plain
+ * Per-parameter learning-rate multipliers: an `EtaTable` (anything with `etaMap()`) or a plain
  * `name -> eta` record.
  */
 export type EtaSource = { etaMap(): Record<string, number> } | Readonly<Record<string, number>>;
@@ -349,6 +349,7 @@ export class ChainOptimizer extends tf.Optimizer {
     return {
       info,
       param: info.variable,
+      stepSize: baseLR * eta,
       lr: baseLR * eta,
       baseLR,
       eta,

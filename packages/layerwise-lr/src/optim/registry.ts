@@ -4,7 +4,7 @@
  * a variant is a registration of the same factory with other defaults. Each says which eta schemes it takes,
  * so a CLI reads its choices, defaults and combination rules from here and writes none of them again.
  */
-import type { LRTable } from '../lr-table.js';
+import type { EtaTable } from '../eta-table.js';
 import { mupTable, type MupBase } from '../mup.js';
 import type { LRSchemeName, ParamInfo } from '../types.js';
 import { AdamW, type AdamWOptions } from './adamw.js';
@@ -37,7 +37,7 @@ export interface OptimizerInfo {
    * The eta table it trains with when it brings its own (muP's, from the `mupBase` option), replacing the
    * caller's; absent: the caller's `eta`.
    */
-  readonly etaTable?: (params: readonly ParamInfo[], options: Readonly<Record<string, unknown>>) => LRTable;
+  readonly etaTable?: (params: readonly ParamInfo[], options: Readonly<Record<string, unknown>>) => EtaTable;
 }
 
 const registry = new Map<string, OptimizerInfo>();
@@ -91,7 +91,7 @@ export function acceptsScheme(name: string, scheme: string): boolean {
  * optimizerEtaTable('mup-sgd', params, uniform, { mupBase }).meta.scheme; // 'mup'
  * ```
  */
-export function optimizerEtaTable(name: string, params: readonly ParamInfo[], table: LRTable, options: Readonly<Record<string, unknown>> = {}): LRTable {
+export function optimizerEtaTable(name: string, params: readonly ParamInfo[], table: EtaTable, options: Readonly<Record<string, unknown>> = {}): EtaTable {
   const info = getOptimizerInfo(name);
   return info.etaTable ? info.etaTable(params, { ...info.defaults, ...options }) : table;
 }

@@ -8,7 +8,7 @@
  * AdamW = [scaleByAdam(b1, b2, eps, amsgrad), masked(addWeightDecay(wd), mask), scaleByLearningRate()]
  *
  * LARS / LAMB / SGD-NG are meant to be the same kind of list with one more transform (a trust ratio or a
- * gradient normalization) that reads `ctx.param`, `ctx.info.kind` and `ctx.lr`.
+ * gradient normalization) that reads `ctx.param`, `ctx.info.kind` and `ctx.stepSize`.
  *
  * Everything a transform does runs as tfjs ops inside the optimizer's `tidy`: no per-element JS and no
  * read-back; scalars (lr, bias corrections) are plain JS numbers known without touching the device.
@@ -22,9 +22,11 @@ export interface StepContext {
   readonly info: ParamInfo;
   /** Its value before this step. */
   readonly param: tf.Tensor;
-  /** Its learning rate this step: `schedule(iteration) * eta`. */
+  /** Its step size this step: `baseLR * eta` (what a torch param group calls its lr). */
+  readonly stepSize: number;
+  /** @deprecated `stepSize` ("lr" means the global learning rate only; this alias goes in 0.3). */
   readonly lr: number;
-  /** The schedule's value this step (the global lr). */
+  /** The schedule's value this step: the global learning rate. */
   readonly baseLR: number;
   /** This parameter's multiplier. */
   readonly eta: number;
@@ -172,7 +174,7 @@ export function scaleByAdam(opts: AdamOptions = {}): Transform {
 }
 
 /**
- * Multiplies the update by the parameter's learning rate `ctx.lr = schedule(step) * eta[name]`
+ * Multiplies the update by the parameter's step size `ctx.stepSize = schedule(step) * eta[name]`
  * (the scale-by-eta step). Usually last in a chain.
  *
  * @example
@@ -181,7 +183,7 @@ export function scaleByAdam(opts: AdamOptions = {}): Transform {
  * ```
  */
 export function scaleByLearningRate(): Transform {
-  return { name: 'scaleByLearningRate', slots: [], config: {}, update: (u, ctx) => tf.mul(u, ctx.lr) };
+  return { name: 'scaleByLearningRate', slots: [], config: {}, update: (u, ctx) => tf.mul(u, ctx.stepSize) };
 }
 
 /**
