@@ -5,7 +5,7 @@
  * differ; every run's config is checked before the first starts), then prints the table and writes it to
  * DIR/summary.csv and DIR/summary.md.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LR_SCHEMES } from 'layerwise-lr';
 import { UsageError } from './args.js';
@@ -107,7 +107,7 @@ async function trainSchemes(argv: string[]): Promise<number> {
   const out = o.value;
   // every run's config is checked before the first one starts
   const runs = schemes.map((scheme) => ({ scheme, config: resolveRunConfig({ ...given, lrScheme: scheme, out: path.join(out, scheme) }) }));
-  mkdirSync(out, { recursive: true });
+  // no folder before the first run has read its inputs (runTraining creates DIR/<scheme>)
   for (const { scheme, config } of runs) {
     console.log(`== ${scheme} -> ${config.out}`);
     const code = await trainWithTerminal(config, {

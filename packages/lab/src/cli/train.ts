@@ -13,7 +13,7 @@ import { LR_SCHEMES } from 'layerwise-lr';
 import { helpText, toCamel, UsageError, type FlagSpecs } from './args.js';
 import { formatDuration } from './common.js';
 import { resolveFlags } from './config.js';
-import { DEPRECATED_FIELDS, RESUME_MAY_CHANGE as RESUMABLE, resolveRunConfig, resumedRunConfig, runFlagSpecs, type RunConfig } from '../train/run-config.js';
+import { DEPRECATED_FIELDS, resolveRunConfig, resumedRunConfig, runFlagSpecs, type RunConfig } from '../train/run-config.js';
 import { runTraining, type RunHooks } from '../train/run.js';
 import { readRunConfigFile } from '../train/run-dir.js';
 
@@ -35,9 +35,6 @@ const DEPRECATED_FLAGS: FlagSpecs = Object.fromEntries(Object.entries(DEPRECATED
 
 /** Every flag of `lwlr train`: the run's fields (`RUN_FIELDS`), then the invocation's. */
 export const TRAIN_FLAGS: FlagSpecs = { ...runFlagSpecs(), ...INVOCATION_FLAGS, ...DEPRECATED_FLAGS };
-
-/** Flags (camelCase) a resumed run may change; the others must equal the run's config. */
-export const RESUME_MAY_CHANGE: ReadonlySet<string> = new Set([...RESUMABLE, 'stopAfter', 'quiet', 'resume']);
 
 const INVOCATION_CAMEL: ReadonlySet<string> = new Set(['config', 'resume', 'stopAfter', 'overwrite', 'quiet', 'help']);
 
