@@ -7,7 +7,8 @@ import { setupOptions } from '../train/run.js';
 /** The model, data and init flags `lwlr lr` shares with `lwlr train` (specs from `RUN_FIELDS`, the one source). */
 const COMMON_NAMES = [
   'model', 'data', 'data-dir', 'limit', 'width', 'depth', 'width-mult', 'image-size', 'channels', 'num-classes', 'drop', 'attn-drop',
-  'drop-path', 'output-scale', 'augment', 'mixup', 'randaugment', 'val-split', 'batch-size', 'seed', 'init', 'exponent', 'backend',
+  'drop-path', 'output-scale', 'augment', 'mixup', 'randaugment', 'val-split', 'data-file', 'tokenizer', 'context', 'untie-head',
+  'batch-size', 'seed', 'init', 'exponent', 'backend',
 ] as const;
 
 export const COMMON_FLAGS: FlagSpecs = {

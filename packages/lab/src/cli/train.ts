@@ -78,15 +78,18 @@ function terminalHooks(config: RunConfig, quiet: boolean): RunHooks & { say(line
     console.log(line);
   };
   let last = performance.now();
+  let tokensPerExample: number | undefined; // a language model's window: speed in tokens/s
   return {
     say,
+    onStart: (info) => { tokensPerExample = info.text?.context; },
     onMeasure: (t, total) => { if (!quiet && tty) process.stdout.write(`\rmeasuring G: ${t}/${total}`); },
     onStep: (s) => {
       if (quiet) return;
       const now = performance.now();
       if (now - last < (tty ? 100 : 10_000)) return;
       last = now;
-      const status = `${s.step}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)} lr ${s.lr.toPrecision(3)} ${Math.round(s.imagesPerSec)} img/s ETA ${formatDuration(s.secondsLeft)}`;
+      const speed = tokensPerExample !== undefined ? `${Math.round(s.imagesPerSec * tokensPerExample)} tok/s` : `${Math.round(s.imagesPerSec)} img/s`;
+      const status = `${s.step}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)} lr ${s.lr.toPrecision(3)} ${speed} ETA ${formatDuration(s.secondsLeft)}`;
       if (!tty) {
         console.log(`epoch ${s.epoch}/${config.epochs} step ${status}`);
         return;
@@ -95,7 +98,9 @@ function terminalHooks(config: RunConfig, quiet: boolean): RunHooks & { say(line
       const filled = Math.round((width * s.step) / s.stepsPerEpoch);
       process.stdout.write(`\repoch ${s.epoch}/${config.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${status}`);
     },
-    onEpoch: (r) => say(`epoch ${r.epoch}/${config.epochs}: train loss ${r.trainLoss.toFixed(4)}  test loss ${r.testLoss.toFixed(4)}  test acc ${(100 * r.testAcc).toFixed(2)}%${r.testTop5 !== undefined ? `  top-5 ${(100 * r.testTop5).toFixed(2)}%` : ''}${r.valAcc !== undefined ? `  val acc ${(100 * r.valAcc).toFixed(2)}%` : ''}`),
+    onEpoch: (r) => say(r.testPerplexity !== undefined
+      ? `epoch ${r.epoch}/${config.epochs}: train loss ${r.trainLoss.toFixed(4)}  val loss ${r.testLoss.toFixed(4)}  perplexity ${r.testPerplexity.toFixed(2)}  bits/byte ${r.testBitsPerByte!.toFixed(3)}  next-token acc ${(100 * r.testAcc).toFixed(2)}%`
+      : `epoch ${r.epoch}/${config.epochs}: train loss ${r.trainLoss.toFixed(4)}  test loss ${r.testLoss.toFixed(4)}  test acc ${(100 * r.testAcc).toFixed(2)}%${r.testTop5 !== undefined ? `  top-5 ${(100 * r.testTop5).toFixed(2)}%` : ''}${r.valAcc !== undefined ? `  val acc ${(100 * r.valAcc).toFixed(2)}%` : ''}`),
   };
 }
 

@@ -79,14 +79,16 @@ export function convertSafetensors(input: Uint8Array, m: TorchMapping, to: Weigh
 /** The schema id of an eta table in torch names ({@link etaTableToTorch}). */
 export const TORCH_ETA_TABLE_SCHEMA = 'layerwise-lr/eta-table-torch@1';
 
-/** One row of a torch LR table: a torch tensor, or rows [begin, end) of one (a part of a fused qkv). */
+/** One row of a torch eta table: a torch tensor, or rows [begin, end) of one (a part of a fused qkv). */
 export interface TorchEtaTableEntry {
   /** The torch state_dict name. */
   name: string;
   /** The whole torch tensor's shape. */
   shape: number[];
-  /** Present for a part of a fused tensor: its rows of the tensor's first axis. */
+  /** Present for a part of a fused tensor: its rows of the tensor's first axis (of axis 1 with `axis: 1`). */
   rows?: [number, number];
+  /** 1 when the parts are concatenated on axis 1 (GPT-2's `c_attn.weight`, [in, 3 out]); absent: axis 0. */
+  axis?: 1;
   /** Elements of this row range (or of the tensor). */
   numel: number;
   kind: EtaTableEntry['kind'];
@@ -109,12 +111,12 @@ export interface TorchEtaTableJSON {
   entries: TorchEtaTableEntry[];
 }
 
-const FUSED_NOTE = 'A fused tensor (attn.qkv) has one entry per part with `rows` [begin, end) of its first axis and that part\'s eta: '
+const FUSED_NOTE = 'A fused tensor (attn.qkv, GPT-2 attn.c_attn) has one entry per part with `rows` [begin, end) of its first axis (of axis 1 where `axis: 1`) and that part\'s eta: '
   + 'torch param groups are per tensor, so give the tensor lr = base_lr * max(eta) and scale the gradient of each row range by eta / max(eta) '
   + '(a hook; exact for SGD with momentum when weight decay is applied in the same hook). examples/torch_layerwise_lr.py does this.';
 
 /**
- * An LR table (`eta-table.json`) with torch state_dict names and shapes. Parts of a fused qkv stay separate
+ * An eta table (`eta-table.json`) with torch state_dict names and shapes. Parts of a fused qkv stay separate
  * entries (same `name`, their `rows`), since q, k and v have their own eta; `meta.fused` lists them.
  * The family comes from `family` or else from the table's names ({@link inferTorchFamily}).
  *
@@ -135,7 +137,7 @@ export function etaTableToTorch(json: unknown, family: TorchFamily): TorchEtaTab
     for (const p of t.parts) {
       const e = byName.get(p.name)!;
       const row: TorchEtaTableEntry = {
-        name: t.torch, shape: [...t.shape], ...(t.parts.length > 1 ? { rows: p.rows } : {}),
+        name: t.torch, shape: [...t.shape], ...(t.parts.length > 1 ? { rows: p.rows, ...(t.axis === 1 ? { axis: 1 as const } : {}) } : {}),
         numel: e.numel, kind: e.kind, G: e.G, eta: e.eta, ...(e.excluded ? { excluded: true as const } : {}), source: e.name,
       };
       entries.push(row);

@@ -13,7 +13,28 @@
  * };
  * ```
  */
+import type { TorchTransform } from './torch.js';
+
+/** Where one of our weights goes in a torch state_dict (what a family's own {@link TorchNaming.name} returns). */
+export interface TorchName {
+  torch: string;
+  transform: TorchTransform;
+  /** q, k or v (0, 1, 2) of a fused tensor, else null. */
+  fusedIndex: number | null;
+  /** The axis of the torch tensor the fused parts are concatenated on (default 0). */
+  axis?: 0 | 1;
+}
+
 export interface TorchNaming {
+  /**
+   * The family's own name table, replacing the generic rules below (GPT-2's Hugging Face names); null: the weight
+   * has no torch name.
+   */
+  name?(ours: string, rank: number): TorchName | null;
+  /** State_dict names torch has and we do not (ignored when reading), given the mapping's torch names. */
+  extraNames?(torchNames: readonly string[]): string[];
+  /** A torch state_dict's names as the mapping expects them (GPT2Model's without `transformer.`). */
+  fromTorchNames?<T>(dict: Readonly<Record<string, T>>): Record<string, T>;
   /** `attn.{q,k,v}.kernel|bias` are one fused `attn.qkv.weight|bias` in torch, q, k, v stacked (timm ViT, Swin). */
   fusedQkv?: boolean;
   /** The torch prefix of one of our prefixes after the generic rules (Swin: `layers.S.downsample` -> `layers.S+1`, `head` -> `head.fc`). */

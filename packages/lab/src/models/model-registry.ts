@@ -39,6 +39,10 @@ export interface ModelOptions {
   outputScale?: number;
   /** Seed of the default init and of the dropout masks. */
   seed?: number;
+  /** Language models: the tokenizer's vocabulary (default 256, bytes; `numClasses` and `inputShape` are not used). */
+  vocabSize?: number;
+  /** Language models: an LM head of its own instead of the tied token embedding. */
+  untieHead?: boolean;
 }
 
 export type ModelBuilder = (o: ModelOptions) => tf.LayersModel;
@@ -57,6 +61,8 @@ export interface ModelFamily {
   family: string;
   /** One line for help and docs. */
   description: string;
+  /** What its models read: images (the default), or text (language models, `--data text`). */
+  task?: 'image' | 'language';
   /** Its `--model` names (its presets) and their builders. */
   models: Readonly<Record<string, ModelBuilder>>;
   /** The {@link ModelOptions} knobs it reads besides the data's shape, classes and the seed. */
@@ -140,6 +146,19 @@ export function modelInfo(name: string): ModelInfo {
   const m = models.get(name);
   if (!m) throw new Error(`unknown model '${name}' (expected one of: ${modelNames().join(', ')})`);
   return m;
+}
+
+/**
+ * True for the language models (their family's `task` is `language`): they train on `--data text`. False for an
+ * unknown name.
+ *
+ * @example
+ * ```ts
+ * isLanguageModel('gpt-tiny'); // true
+ * ```
+ */
+export function isLanguageModel(name: string): boolean {
+  return models.get(name)?.family.task === 'language';
 }
 
 /**

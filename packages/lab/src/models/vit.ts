@@ -144,7 +144,10 @@ registerModelFamily({
   description: 'Vision Transformer as timm (separate q/k/v, class token, learned position embedding, pre-norm, exact GELU)',
   models: Object.fromEntries(Object.entries(VIT_PRESETS).map(([name, preset]) => [name, (o: ModelOptions) => vit({ ...imageOptions(o), ...preset })])),
   options: ['dropRate', 'attnDropRate', 'dropPathRate'],
-  torch: { fusedQkv: true, matches: (names) => names.some((n) => /^blocks\.\d+\.attn\.[qkv]\./.test(n)) },
+  torch: {
+    fusedQkv: true,
+    matches: (names) => names.some((n) => n.startsWith('patch_embed.')) && names.some((n) => /^blocks\.\d+\.attn\.[qkv]\./.test(n)),
+  },
   mup: {
     width: 'the embedding dim',
     base: (name, o, baseWidth) => {

@@ -64,6 +64,12 @@ export function checkpointDir(runDir: string): string | undefined {
   return undefined;
 }
 
+/** The weights file of a run's last good checkpoint (safetensors, tfjs layout), or undefined when it has none. */
+export function checkpointWeightsFile(runDir: string): string | undefined {
+  const dir = checkpointDir(runDir);
+  return dir === undefined ? undefined : path.join(dir, 'weights.safetensors');
+}
+
 /** Removes a run's checkpoints (a fresh run in an old directory). */
 export function removeCheckpoints(runDir: string): void {
   for (const name of [CK, `${CK}.old`, `${CK}.tmp`]) rmSync(path.join(runDir, name), { recursive: true, force: true });

@@ -26,7 +26,8 @@ import { BACKEND_CHOICES, type BackendChoice } from 'tfjs-backend-onednn';
 import { INIT_MODES, LR_SCHEMES, acceptsScheme, getOptimizerInfo, type InitMode } from 'layerwise-lr';
 import { ConfigError, UsageError } from '../errors.js';
 import { flagValue, toCamel, toDashed, type FlagSpec, type FlagSpecs, type FlagValue } from '../flags.js';
-import { modelNames } from '../models/registry.js';
+import { isLanguageModel, modelInfo, modelNames } from '../models/registry.js';
+import { TOKENIZERS } from '../data/tokenizers.js';
 import { DATASETS } from '../data/registry.js';
 import { AUGMENT_LEVELS, type AugmentLevel } from '../data/augment/policy.js';
 import { parseRandAugment } from '../data/augment/randaugment.js';
@@ -47,6 +48,8 @@ export interface ModelConfig {
   attnDrop?: number;
   dropPath?: number;
   outputScale?: number;
+  /** Language models: an LM head of their own instead of the tied token embedding. */
+  untieHead: boolean;
 }
 
 /** The data: dataset, preprocessing, augmentation, batching. */
@@ -60,6 +63,12 @@ export interface DataConfig {
   augment: AugmentLevel;
   mixup?: number;
   randaugment?: string;
+  /** `--data text`: a UTF-8 file or folder (default: the Brown corpus). */
+  dataFile?: string;
+  /** `--data text`: the tokenizer. */
+  tokenizer: string;
+  /** `--data text`: tokens per training window (default: the model's context). */
+  context?: number;
   batchSize: number;
   dropLast: boolean;
 }
@@ -149,6 +158,7 @@ export const RUN_FIELDS: Readonly<Record<string, RunField>> = {
   'attn-drop': { section: 'model', type: 'number', help: 'attention dropout rate (ViT, Swin)', check: fraction },
   'drop-path': { section: 'model', type: 'number', help: 'stochastic depth rate of the last block (ViT, ConvNeXt, Swin)', check: fraction },
   'output-scale': { section: 'model', type: 'number', help: 'logit multiplier (DavidNet, default 0.125)', check: (v: number) => (finite(v) ? undefined : 'must be a finite number') },
+  'untie-head': { section: 'model', type: 'boolean', default: false, help: 'language models: an LM head of its own instead of the tied token embedding' },
   // data
   data: { section: 'data', type: 'string', default: 'fashion-mnist', choices: DATASETS, help: 'dataset' },
   'data-dir': { section: 'data', type: 'string', help: 'directory of the dataset files' },
@@ -165,6 +175,9 @@ export const RUN_FIELDS: Readonly<Record<string, RunField>> = {
     section: 'data', type: 'string', help: 'RandAugment N,M (overrides --augment; torchvision ops, M of 0..30)',
     check: (v: string) => { try { parseRandAugment(v); return undefined; } catch { return 'must be N,M with integers N >= 0 and M in 0..30'; } },
   },
+  'data-file': { section: 'data', type: 'string', help: '--data text: a UTF-8 file or a folder of them (default: the Brown corpus; every 10th document validates)' },
+  tokenizer: { section: 'data', type: 'string', default: 'bytes', choices: TOKENIZERS, help: '--data text: bytes (vocabulary 256) or gpt2 (BPE, 50257)' },
+  context: { section: 'data', type: 'int', help: "--data text: tokens per training window (default: the model's context)", check: positiveInt },
   'batch-size': { section: 'data', type: 'int', default: 256, help: 'minibatch size', check: positiveInt },
   'drop-last': { section: 'data', type: 'boolean', default: false, help: 'drop the last partial batch of each epoch' },
   // optimizer
@@ -228,7 +241,7 @@ const BY_CAMEL = new Map(Object.keys(RUN_FIELDS).map((name) => [toCamel(name), n
 for (const [old, now] of Object.entries(DEPRECATED_FIELDS)) BY_CAMEL.set(toCamel(old), now).set(old, now);
 
 /** Keys a run's config.json holds besides the fields: what the run found, and the command line. */
-export const CONFIG_META_KEYS: ReadonlySet<string> = new Set(['command', 'argv', 'datasetName', 'trainCount', 'testCount', 'valCount', 'lwlrVersion']);
+export const CONFIG_META_KEYS: ReadonlySet<string> = new Set(['command', 'argv', 'datasetName', 'trainCount', 'testCount', 'valCount', 'lwlrVersion', 'text']);
 
 /** Keys of the CLI's invocation (not of the run) that older config.json files hold. */
 const INVOCATION_KEYS: ReadonlySet<string> = new Set(['quiet', 'stopAfter', 'overwrite', 'resume', 'config', 'help']);
@@ -316,11 +329,16 @@ export function resolveRunConfig(input: Readonly<Record<string, unknown>>, o: Re
   }
 
   // combinations
+  checkDataAndModel(c, fail);
   const opt = c.optimizer;
   if (c.etaTable === undefined && c.lrScheme !== undefined && !acceptsScheme(opt, c.lrScheme)) {
     fail('lr-scheme', `--optimizer ${opt} sets its own per-tensor steps and takes --lr-scheme uniform only (got '${c.lrScheme}')`);
   }
   if (isMup(opt)) {
+    if (!modelInfo(c.model).family.mup) {
+      const withWidth = modelNames().filter((n) => modelInfo(n).family.mup);
+      fail('optimizer', `--optimizer ${opt}: model '${c.model}' has no muP width family (models with one: ${withWidth.join(', ')})`);
+    }
     if (c.mupBaseWidth === undefined) fail('mup-base-width', `--optimizer ${opt} needs --mup-base-width (the width its learning rates are relative to)`);
     if (c.init !== 'fan-in') fail('init', `--optimizer ${opt} needs --init fan-in (muP's init variances are 1/fan_in; got '${c.init}')`);
   } else if (c.mupBaseWidth !== undefined) {
@@ -337,6 +355,24 @@ export function resolveRunConfig(input: Readonly<Record<string, unknown>>, o: Re
   if (c.etaTable !== undefined && !existsSync(c.etaTable)) throw new UsageError(`${prefix}--eta-table ${c.etaTable}: no such file`, 1);
   if (c.initWeights !== undefined && !existsSync(c.initWeights)) throw new UsageError(`${prefix}--init-weights ${c.initWeights}: no such file`, 1);
   return Object.freeze(values) as unknown as RunConfig;
+}
+
+/** Image-only values with `--data text`, text-only ones without it, and a model that does not read the data. */
+function checkDataAndModel(c: RunConfig, fail: (flag: string, msg: string) => never): void {
+  const text = c.data === 'text';
+  const lm = isLanguageModel(c.model);
+  if (text && !lm) fail('model', `--data text trains language models (${modelNames().filter(isLanguageModel).join(', ')}), not --model ${c.model}`);
+  if (!text && lm) fail('data', `--model ${c.model} is a language model: use --data text (with --data-file PATH, or the Brown corpus)`);
+  const set = (k: keyof RunConfig) => {
+    const v = c[k];
+    return v !== undefined && v !== false && !(k === 'augment' && v === 'none') && !(k === 'tokenizer' && v === 'bytes');
+  };
+  const image: Array<keyof RunConfig> = ['dataDir', 'augment', 'mixup', 'randaugment', 'valSplit', 'imageSize', 'channels', 'numClasses'];
+  const textOnly: Array<keyof RunConfig> = ['dataFile', 'tokenizer', 'context', 'untieHead'];
+  for (const k of text ? image : textOnly) {
+    if (!set(k)) continue;
+    fail(toDashed(k), text ? `--${toDashed(k)} is for image data; --data text takes --data-file, --tokenizer, --context` : `--${toDashed(k)} is for --data text (language models)`);
+  }
 }
 
 /** Fields a run's config.json leaves out: where the run writes, not what it is. */

@@ -30,6 +30,7 @@ import { checkpointDir, loadCheckpoint, removeCheckpoints, restoreCheckpoint, sa
 import { loadWeightsFile, saveWeightsFile } from './weights.js';
 import { storedRunConfig, type RunConfig } from './run-config.js';
 import { tensorBoardSink } from '../tensorboard/sink.js';
+import type { TextInfo } from './text-setup.js';
 
 /** What a caller sees of a run while it trains (all optional). */
 export interface RunHooks {
@@ -37,6 +38,8 @@ export interface RunHooks {
   say?(line: string): void;
   /** A warning (default: `warning: ...` on stderr). */
   warn?(line: string): void;
+  /** Once the data and model are set up: what the run reads (a language model's text: tokenizer, window). */
+  onStart?(info: { dataset: string; text?: TextInfo }): void;
   /** Algorithm 1's progress: minibatch t of T. */
   onMeasure?(t: number, total: number): void;
   onStep?: LoopHooks['onStep'];
@@ -87,6 +90,7 @@ export function setupOptions(c: RunConfig): SetupOptions {
     batchSize: c.batchSize, seed: c.seed, imageSize: c.imageSize, channels: c.channels, numClasses: c.numClasses,
     dropRate: c.drop, attnDropRate: c.attnDrop, dropPathRate: c.dropPath, outputScale: c.outputScale,
     augment: c.augment, mixup: c.mixup, randAugment: c.randaugment, valSplit: c.valSplit, dropLast: c.dropLast,
+    dataFile: c.dataFile, tokenizer: c.tokenizer, context: c.context, untieHead: c.untieHead,
   };
 }
 
@@ -101,8 +105,9 @@ function optimizerChoice(c: RunConfig, run: RunSetup, fresh: boolean): Optimizer
   };
   if (c.wdExclude) choice.weightDecayMask = wdExcludeMask(c.model, run.params);
   if (isMup(c.optimizer)) {
+    // (muP has no width family for language models: mupBaseShapes refuses them before the shape matters)
     choice.mupBase = mupBaseShapes(c.model, {
-      inputShape: run.dataset.shape, numClasses: (run.model.outputs[0]!.shape as number[])[1]!, depth: c.depth,
+      inputShape: run.dataset.shape as [number, number, number], numClasses: (run.model.outputs[0]!.shape as number[])[1]!, depth: c.depth,
     }, c.mupBaseWidth!);
   }
   return choice;
@@ -147,6 +152,7 @@ export async function runTraining(config: RunConfig, o: RunOptions = {}): Promis
   let stopped = false;
   const shouldStop = () => (stopped ||= o.signal?.aborted ?? false);
   const run = await setupRun(setupOptions(config));
+  hooks.onStart?.({ dataset: run.dataset.name, text: run.text });
   let dir: RunDir | undefined;
   let opt: ChainOptimizer | undefined;
   try {
@@ -213,7 +219,10 @@ export async function runTraining(config: RunConfig, o: RunOptions = {}): Promis
       dir.writeConfig({ ...readRunConfigFile(out), epochs: config.epochs, backend });
       dir.setMetricsText(ck.metrics);
     } else {
-      const found = { datasetName: run.dataset.name, trainCount: run.train.count, testCount: run.test.count, valCount: run.val?.count };
+      const found = {
+        datasetName: run.dataset.name, trainCount: run.train.count, testCount: run.test.count, valCount: run.val?.count,
+        ...(run.text ? { text: run.text } : {}),
+      };
       dir.writeConfig(storedRunConfig({ ...stored, backend } as RunConfig, { argv: o.argv, ...found }));
       dir.writeEtaTable(used.toJSON());
       dir.resetMetrics();
@@ -234,7 +243,10 @@ export async function runTraining(config: RunConfig, o: RunOptions = {}): Promis
       const at = ck.loop.batch ? `epoch ${ck.loop.epoch} step ${ck.loop.batch}` : `the start of epoch ${ck.loop.epoch}`;
       say(`resuming ${out} at ${at} (global step ${ck.loop.step})`);
     }
-    say(`${config.model} on ${run.dataset.name} (${run.train.count} train / ${run.test.count} test), ${config.optimizer} lr ${config.lr}, scheme ${config.etaTable !== undefined ? `${table.meta.scheme} (table ${config.etaTable})` : table.meta.scheme}, backend ${backend}`);
+    const sizes = run.text
+      ? `${run.text.trainTokens} train / ${run.text.validationTokens} validation tokens (${run.text.tokenizer}), context ${run.text.context}`
+      : `${run.train.count} train / ${run.test.count} test`;
+    say(`${config.model} on ${run.dataset.name} (${sizes}), ${config.optimizer} lr ${config.lr}, scheme ${config.etaTable !== undefined ? `${table.meta.scheme} (table ${config.etaTable})` : table.meta.scheme}, backend ${backend}`);
     const loop: LoopOptions = {
       epochs: config.epochs, logEvery: config.logEvery, accumSteps: config.accumSteps, labelSmoothing: config.labelSmoothing, stopAfter: o.stopAfter,
     };

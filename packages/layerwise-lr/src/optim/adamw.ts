@@ -36,7 +36,7 @@ export interface AdamWOptions extends AdamFamilyOptions {
  * ```ts
  * const opt = new AdamW(collectParams(model), {
  *   lr: cosineWithWarmup({ peak: 1e-3, warmupSteps: 1000, totalSteps: 50_000 }),
- *   eta: lrTable, weightDecay: 0.05, weightDecayMask: excludeFromWeightDecay(),
+ *   eta: etaTable, weightDecay: 0.05, weightDecayMask: excludeFromWeightDecay(),
  * });
  * opt.minimize(() => lossFn(model, batch));
  * ```

@@ -75,7 +75,7 @@ export interface OptimizerState {
  *
  * @example
  * ```ts
- * etaRecord(lrTable);            // lrTable.etaMap()
+ * etaRecord(etaTable);            // etaTable.etaMap()
  * etaRecord({ 'fc1.kernel': 2 }); // { 'fc1.kernel': 2 }
  * ```
  */
@@ -115,7 +115,7 @@ const STATE_FORMAT = 'layerwise-lr/optimizer-state';
  * // SGD with momentum and kernel-only decay, spelled out:
  * const opt = new ChainOptimizer(params, {
  *   lr: cosineWithWarmup({ peak: 0.1, warmupSteps: 100, totalSteps: 1000 }),
- *   eta: lrTable,
+ *   eta: etaTable,
  *   transforms: [masked(addWeightDecay(5e-4), kernelsOnly), traceMomentum({ momentum: 0.9 }), scaleByLearningRate()],
  * });
  * opt.minimize(() => loss());

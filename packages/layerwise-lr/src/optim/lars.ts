@@ -54,7 +54,7 @@ export const LARS_DEFAULTS = { momentum: 0.9, trustCoefficient: 1e-3, clip: true
  *
  * @example
  * ```ts
- * const opt = new LARS(params, { lr: 0.2, eta: lrTable, momentum: 0.9, weightDecay: 1e-4, trustCoefficient: 1e-3 });
+ * const opt = new LARS(params, { lr: 0.2, eta: etaTable, momentum: 0.9, weightDecay: 1e-4, trustCoefficient: 1e-3 });
  * opt.minimize(() => loss());
  * ```
  */

@@ -38,7 +38,7 @@ export interface SGDOptions extends SGDFamilyOptions {
  * const params = collectParams(model);
  * const opt = new SGD(params, {
  *   lr: cosineWithWarmup({ peak: 0.1, warmupSteps: 500, totalSteps: 10_000 }),
- *   eta: lrTable,                 // EtaTable or { name: eta }
+ *   eta: etaTable,                 // EtaTable or { name: eta }
  *   momentum: 0.9, weightDecay: 5e-4, weightDecayMask: excludeFromWeightDecay(),
  * });
  * opt.minimize(() => lossFn(model, batch));
