@@ -14,6 +14,8 @@ command -v python3 >/dev/null || need+=(python3)
 # the report's browser test (playwright-core drives Debian's Chromium) and the PNG charts' fonts
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
+# the queue executor's tests (lwlr sweep --queue, lwlr worker) start their own Redis on a loopback port
+command -v redis-server >/dev/null || need+=(redis-server)
 # `make bench` also wants the PyTorch reference (Debian's, under /usr/bin/python3) on OpenBLAS.
 if [ "${1:-}" = "--bench" ]; then
   /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null || need+=(python3-torch python3-torchvision)

@@ -111,10 +111,11 @@ test('lwlr train: Ctrl-C finishes the step, keeps the metrics and exits 130', as
   const child = spawn(process.execPath, [bin, 'train', ...small, '--epochs', '1000', '--lr-scheme', 'uniform', '--log-every', '1', '--quiet', '--out', dir]);
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const guard = setTimeout(() => child.kill('SIGKILL'), 120_000); // only against a hang: a busy machine is slow
-  // wait until training has logged a few steps, then interrupt
-  while (!(existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 3)) await new Promise((r) => setTimeout(r, 20));
+  let running = true;
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { running = false; resolve(code); }));
+  const guard = setTimeout(() => child.kill('SIGKILL'), 120_000); // only against a hang: a loaded machine starts slowly
+  // wait until training has logged a few steps (or the child is gone: the assertions below then say so), then interrupt
+  while (running && !(existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 3)) await new Promise((r) => setTimeout(r, 20));
   child.kill('SIGINT');
   const code = await exited;
   clearTimeout(guard);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { collectParams } from 'layerwise-lr';
-import { buildModel, modelFamilies, modelInfo, modelNames, registerModel, registerModelFamily } from '../src/models/registry.js';
+import { buildModel, isLanguageModel, modelFamilies, modelInfo, modelNames, registerModel, registerModelFamily } from '../src/models/registry.js';
 import { inferTorchFamily, torchFamilies, torchFamilyOf, torchMapping } from '../src/interop/torch.js';
 import { mupBaseShapes, mupModels, wdExcludeMask } from '../src/train/optimizers.js';
 
@@ -12,18 +12,20 @@ await tf.setBackend('cpu');
 
 test('every model belongs to one family; the families declare their torch naming, muP width family and wd exclusions', () => {
   const names = modelNames();
-  assert.deepEqual(names.slice(0, 6), ['mlp', 'resnet18', 'resnet50', 'resnet18-cifar', 'resnet50-cifar', 'davidnet']);
-  assert.deepEqual(modelFamilies().map((f) => f.family), ['mlp', 'resnet', 'davidnet', 'vit', 'convnext', 'swin']);
+  assert.deepEqual(names.slice(0, 7), ['mlp', 'resnet18', 'resnet50', 'resnet18-cifar', 'resnet50-cifar', 'resnet20', 'davidnet']);
+  assert.deepEqual(modelFamilies().map((f) => f.family), ['mlp', 'resnet', 'davidnet', 'vit', 'convnext', 'swin', 'gpt']);
   assert.equal(modelFamilies().flatMap((f) => Object.keys(f.models)).length, names.length);
-  assert.deepEqual(torchFamilies(), ['mlp', 'resnet', 'davidnet', 'vit', 'convnext', 'swin']);
-  assert.deepEqual(mupModels(), ['mlp', 'davidnet', 'vit-s16', 'vit-tiny']);
+  assert.deepEqual(torchFamilies(), ['mlp', 'resnet', 'davidnet', 'vit', 'convnext', 'swin', 'gpt']);
+  assert.deepEqual(mupModels(), ['mlp', 'davidnet', 'vit-s16', 'vit-tiny', 'vit-cpu']);
+  assert.ok(isLanguageModel('gpt-tiny') && !isLanguageModel('mlp') && !isLanguageModel('lenet'));
   assert.equal(modelInfo('swin-cpu').family.family, 'swin');
   assert.throws(() => modelInfo('lenet'), /^Error: unknown model 'lenet' \(expected one of: mlp, resnet18/);
 });
 
 test("each family's torch naming recognizes its own models' parameter names, and no other family does", () => {
   const small: Record<string, [number, number, number]> = {
-    mlp: [4, 4, 1], 'resnet18-cifar': [8, 8, 3], davidnet: [8, 8, 3], 'vit-tiny': [8, 8, 3], 'convnext-cpu': [16, 16, 3], 'swin-cpu': [16, 16, 3],
+    mlp: [4, 4, 1], 'resnet18-cifar': [8, 8, 3], resnet20: [8, 8, 3], davidnet: [8, 8, 3], 'vit-tiny': [8, 8, 3], 'vit-cpu': [14, 14, 1],
+    'convnext-cpu': [16, 16, 3], 'swin-cpu': [16, 16, 3], 'gpt-tiny': [1, 1, 1],
   };
   for (const [name, inputShape] of Object.entries(small)) {
     const model = buildModel(name, { inputShape, numClasses: 3, width: 4, widthMultiplier: 0.125 });
@@ -63,5 +65,5 @@ test("muP base shapes come from the model's registered width family; others are 
   const o = { inputShape: [4, 4, 1] as [number, number, number], numClasses: 3, depth: 3 };
   assert.deepEqual(mupBaseShapes('mlp', o, 4)['fc2.kernel'], [4, 4]);
   assert.throws(() => mupBaseShapes('mlp', o, 2.5), /--mup-base-width for mlp is a hidden width, an integer >= 1 \(got 2\.5\)/);
-  assert.throws(() => mupBaseShapes('resnet18', o, 4), /model 'resnet18' has no width family here \(expected mlp, davidnet, vit-s16, vit-tiny\)/);
+  assert.throws(() => mupBaseShapes('resnet18', o, 4), /model 'resnet18' has no width family here \(expected mlp, davidnet, vit-s16, vit-tiny, vit-cpu\)/);
 });

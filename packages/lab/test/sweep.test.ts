@@ -8,6 +8,7 @@ import { loadSweepConfig, sweepConfigFrom } from '../src/sweep/config.js';
 import { expandTrials, withRepeat } from '../src/sweep/trials.js';
 import { groupTrials, meanStd, readRunMetrics, type SweepResults, type TrialResult } from '../src/sweep/results.js';
 import { LWLR_BIN, SweepRun, checkTrialFlags } from '../src/sweep/runner.js';
+import { ashaDecisions, nextStop, rungs } from '../src/sweep/asha.js';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'lwlr-sweep-'));
 const quiet = () => {};
@@ -179,4 +180,89 @@ test('lwlr sweep CLI: usage errors are one line, exit 2; --dry-run lists the tri
   assert.match(dry.stdout, /pending +lr-0.1_optimizer-sgd_seed-1: lwlr train --epochs 1 --lr 0.1 --optimizer sgd --seed 1 --out .* --quiet/);
   assert.match(dry.stdout, /4 trials, 0 finished, 4 to run/);
   assert.ok(!existsSync(path.join(dir, 'o')));
+});
+
+test('ASHA: rungs r, r*eta, ... below the last epoch; a rung promotes its best floor(n/eta) at once, at least one when complete', () => {
+  const es = (metric: 'trainLoss' | 'testAcc', r: number, eta: number) => ({ metric, graceEpochs: r, reductionFactor: eta });
+  assert.deepEqual(rungs(es('testAcc', 1, 3), 20), [1, 3, 9]);
+  assert.deepEqual(rungs(es('testAcc', 1, 3), 9), [1, 3]);
+  assert.deepEqual(rungs(es('testAcc', 2, 2), 2), []);
+  assert.deepEqual([0, 1, 2, 3, 9].map((c) => nextStop(es('testAcc', 1, 3), 20, c)), [1, 3, 3, 9, 20]);
+  type T = { id: string; completed: number; phase: 'waiting' | 'running' | 'paused' | 'finished'; v: Record<number, number | null>; promoted?: boolean; epochs?: number };
+  const view = (ts: T[]) => ts.map((t) => ({ epochs: 2, promoted: false, ...t, valueAt: (e: number) => t.v[e] ?? null }));
+  const loss = es('trainLoss', 1, 2);
+  // 4 trials paused at rung 1 of 2 epochs, eta 2: the rung is complete, the best two (lowest loss) go on
+  const four: T[] = [
+    { id: 'a', completed: 1, phase: 'paused', v: { 1: 0.5 } }, { id: 'b', completed: 1, phase: 'paused', v: { 1: 0.3 } },
+    { id: 'c', completed: 1, phase: 'paused', v: { 1: 2 } }, { id: 'd', completed: 1, phase: 'paused', v: { 1: null } },
+  ];
+  assert.deepEqual(ashaDecisions(loss, view(four)), { promote: ['a', 'b'], stop: ['c', 'd'] });
+  // higher is better for accuracy
+  assert.deepEqual(ashaDecisions(es('testAcc', 1, 2), view(four)), { promote: ['a', 'c'], stop: ['b', 'd'] });
+  // asynchronous: two of four arrived, the better one goes on at once; nobody is stopped while others may still arrive
+  const two: T[] = [{ id: 'a', completed: 1, phase: 'paused', v: { 1: 2 } }, { id: 'b', completed: 1, phase: 'paused', v: { 1: 0.3 } },
+    { id: 'c', completed: 0, phase: 'running', v: {} }, { id: 'd', completed: 0, phase: 'waiting', v: {} }];
+  assert.deepEqual(ashaDecisions(loss, view(two)), { promote: ['b'], stop: [] });
+  // an earlier promotion stands (b is past the rung); with all four in, k = 2: a (2) is second best of b, c (5), d (9)
+  const late: T[] = [{ id: 'a', completed: 1, phase: 'paused', v: { 1: 2 } }, { id: 'b', completed: 2, phase: 'finished', v: { 1: 0.3, 2: 0.2 } },
+    { id: 'c', completed: 1, phase: 'paused', v: { 1: 5 } }, { id: 'd', completed: 1, phase: 'paused', v: { 1: 9 } }];
+  assert.deepEqual(ashaDecisions(loss, view(late)), { promote: ['a'], stop: ['c', 'd'] });
+  // fewer trials than eta: floor(2/3) = 0, but a complete rung still lets its best one go on; ties go to the earlier trial
+  const pair: T[] = [{ id: 'a', completed: 1, phase: 'paused', v: { 1: 1 } }, { id: 'b', completed: 1, phase: 'paused', v: { 1: 1 } }];
+  assert.deepEqual(ashaDecisions(es('trainLoss', 1, 3), view(pair)), { promote: ['a'], stop: ['b'] });
+  // rung by rung: a paused one below (not yet decided) keeps the rung above open; a stopped one closes it
+  const twoRungs: T[] = [
+    { id: 'a', completed: 2, phase: 'paused', v: { 1: 1, 2: 0.5 }, epochs: 4 }, { id: 'b', completed: 2, phase: 'paused', v: { 1: 1, 2: 0.4 }, epochs: 4 },
+    { id: 'c', completed: 1, phase: 'paused', v: { 1: 3 }, epochs: 4 },
+  ];
+  assert.deepEqual(ashaDecisions(loss, view(twoRungs)), { promote: ['b'], stop: ['c', 'a'] });
+  const open: T[] = [...twoRungs.slice(0, 2), { id: 'c', completed: 0, phase: 'running', v: {}, epochs: 4 }];
+  assert.deepEqual(ashaDecisions(loss, view(open)), { promote: ['b'], stop: [] });
+});
+
+test('sweep config: early-stop is checked (metric, integers, epochs in the file, a validation split for valAcc)', () => {
+  const ok = sweepConfigFrom({ epochs: 9, 'early-stop': { metric: 'testAcc' }, grid: { lr: [1] } }, 's.yaml');
+  assert.deepEqual(ok.earlyStop, { metric: 'testAcc', graceEpochs: 1, reductionFactor: 3 });
+  assert.equal(ok.fixed['early-stop'], undefined);
+  const bad: Array<[unknown, RegExp]> = [
+    [{ epochs: 9, 'early-stop': 3, grid: { lr: [1] } }, /s.yaml: early-stop must be a mapping/],
+    [{ epochs: 9, 'early-stop': { metric: 'acc' }, grid: { lr: [1] } }, /early-stop.metric must be one of testAcc, trainLoss, valAcc/],
+    [{ epochs: 9, 'early-stop': { metric: 'testAcc', 'grace-epochs': 0 }, grid: { lr: [1] } }, /grace-epochs must be an integer >= 1/],
+    [{ epochs: 9, 'early-stop': { metric: 'testAcc', 'reduction-factor': 1.5 }, grid: { lr: [1] } }, /reduction-factor must be an integer >= 2/],
+    [{ epochs: 9, 'early-stop': { metric: 'testAcc', eta: 2 }, grid: { lr: [1] } }, /unknown key 'eta'/],
+    [{ 'early-stop': { metric: 'testAcc' }, grid: { lr: [1] } }, /needs 'epochs' in the sweep file/],
+    [{ epochs: 9, 'early-stop': { metric: 'valAcc' }, grid: { lr: [1] } }, /valAcc needs a validation split/],
+  ];
+  for (const [raw, re] of bad) assert.throws(() => sweepConfigFrom(raw, 's.yaml'), re);
+  assert.ok(sweepConfigFrom({ 'early-stop': { metric: 'valAcc' }, grid: { epochs: [3, 9], 'val-split': [0.1] } }, 's').earlyStop);
+});
+
+test('lwlr sweep with early-stop (ASHA, local executor): the known-bad learning rates stop at the first rung, the good ones run to the end', async () => {
+  const out = tmp();
+  // lr 1e-6 and 1e-7 barely move the initial loss (~10.7 after epoch 1); lr 0.05 and 0.1 bring it well below
+  const config = sweepConfigFrom({
+    ...BASE, limit: 256, 'batch-size': 32, epochs: 2, 'early-stop': { metric: 'trainLoss', 'grace-epochs': 1, 'reduction-factor': 2 },
+    grid: { lr: [0.05, 0.1, 1e-6, 1e-7] },
+  }, 's.yaml');
+  const lines: string[] = [];
+  const r = await new SweepRun({ config, out, workers: 2, log: (l) => lines.push(l) }).run();
+  const by = Object.fromEntries(r.trials.map((t) => [t.params.lr, t]));
+  for (const lr of [0.05, 0.1]) assert.deepEqual([by[lr]!.status, by[lr]!.epochs], ['done', 2], `${lr}: ${by[lr]!.error}\n${lines.join('\n')}`);
+  for (const lr of [1e-6, 1e-7]) {
+    const t = by[lr]!;
+    assert.deepEqual([t.status, t.epochs, t.error], ['stopped', 1, null], lines.join('\n'));
+    // its last metrics are shown: those of epoch 1
+    const m = readRunMetrics(path.join(out, t.dir));
+    assert.equal(t.finalTrainLoss, m.evals[0]!.trainLoss);
+    assert.ok(t.finalTrainLoss! > by[0.05]!.finalTrainLoss!);
+  }
+  assert.deepEqual(r.groups.map((g) => [g.params.lr, g.stopped]), [[0.05, 0], [0.1, 0], [1e-6, 1], [1e-7, 1]]);
+  assert.equal(lines.filter((l) => /continues past epoch 1/.test(l)).length, 2, lines.join('\n'));
+  assert.equal(lines.filter((l) => /: stopped at epoch 1 \(trainLoss [\d.]+: not in the top 1\/2 of its rung\)/.test(l)).length, 2, lines.join('\n'));
+  const csv = readFileSync(path.join(out, 'results.csv'), 'utf8');
+  assert.match(csv, /\nlr-1e-7,stopped,1e-7,/);
+  // a re-run has nothing to do: stopped is final
+  const again: string[] = [];
+  await new SweepRun({ config, out, workers: 2, log: (l) => again.push(l) }).run();
+  assert.match(again[0]!, /4 trials, 4 already finished, 0 to run/);
 });

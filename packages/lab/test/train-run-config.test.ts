@@ -95,6 +95,17 @@ test('issue 13 row 5: an optimizer that takes only uniform defaults to it; an ex
     (e: Error) => e instanceof UsageError && /^sweep flags \(--epochs 1 --lr-scheme layerwise --optimizer lamb\): --optimizer lamb sets its own per-tensor steps/.test(e.message));
 });
 
+test('frozen-adagrad (sgd/adamw only) takes neither --exponent nor --grad-norm; --grad-norm is l1 unless given', () => {
+  assert.equal(resolveRunConfig({}).gradNorm, 'l1');
+  assert.equal(resolveRunConfig({ 'grad-norm': 'l2' }).gradNorm, 'l2');
+  refuses(() => resolveRunConfig({ 'grad-norm': 'l3' }), 'grad-norm', /--grad-norm must be one of l1, l2 \(got 'l3'\)/);
+  for (const optimizer of ['sgd', 'adamw']) assert.equal(resolveRunConfig({ optimizer, 'lr-scheme': 'frozen-adagrad' }).lrScheme, 'frozen-adagrad');
+  refuses(() => resolveRunConfig({ optimizer: 'lamb', 'lr-scheme': 'frozen-adagrad' }), 'lr-scheme', /takes --lr-scheme uniform only \(got 'frozen-adagrad'\)/);
+  refuses(() => resolveRunConfig({ 'lr-scheme': 'frozen-adagrad', exponent: 1 }), 'exponent', /--exponent is for --lr-scheme layerwise/);
+  refuses(() => resolveRunConfig({ 'lr-scheme': 'frozen-adagrad', 'grad-norm': 'l2' }), 'grad-norm', /--grad-norm is for --lr-scheme layerwise/);
+  assert.equal(resolveRunConfig({ 'lr-scheme': 'frozen-adagrad', exponent: 0.5, 'grad-norm': 'l1' }).exponent, 0.5);
+});
+
 test('a saved table: --lr-scheme is then unset unless given; files that do not exist are named (exit 1)', () => {
   const d = tmp();
   const table = path.join(d, 't.json');

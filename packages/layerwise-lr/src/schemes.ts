@@ -16,7 +16,7 @@ export type { LRSchemeName, ZeroGradientPolicy } from './types.js';
 export const LR_SCHEMES: readonly LRSchemeName[] = ETA_SCHEMES.filter((s) => s !== 'mup');
 
 /** The schemes that need no measurement. */
-export type FixedLRSchemeName = Exclude<LRSchemeName, 'layerwise' | 'mup'>;
+export type FixedLRSchemeName = Exclude<LRSchemeName, 'layerwise' | 'mup' | 'frozen-adagrad'>;
 
 /** Options of the zero-gradient guard. */
 export interface ZeroGradientOptions {
@@ -227,6 +227,7 @@ export function schemeTable(params: readonly ParamInfo[], scheme: FixedLRSchemeN
     steps: null,
     batchSize: null,
     init: null,
+    gradNorm: null,
     exponent: null,
     seed: null,
     zeroGradient: null,

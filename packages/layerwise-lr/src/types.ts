@@ -87,11 +87,12 @@ export type InitMode = (typeof INIT_MODES)[number];
 
 /**
  * Every scheme an eta table can come from (the one list): measured `layerwise` (Algorithm 1), the fixed
- * `uniform`, `depth-increasing` and `depth-decreasing` (the paper's Figure 1), and `mup` (maximal update
- * parametrization relative to a base model, built by `mupTable`). `LR_SCHEMES` (schemes.ts) are the ones a
- * caller picks for training.
+ * `uniform`, `depth-increasing` and `depth-decreasing` (the paper's Figure 1), `mup` (maximal update
+ * parametrization relative to a base model, built by `mupTable`), and `frozen-adagrad` (per-element multipliers
+ * measured like Algorithm 1, built by `measureFrozenAdagrad`; its table holds each tensor's mean multiplier).
+ * `LR_SCHEMES` (schemes.ts) are the ones a caller picks for training.
  */
-export const ETA_SCHEMES = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing', 'mup'] as const;
+export const ETA_SCHEMES = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing', 'mup', 'frozen-adagrad'] as const;
 
 /** One of {@link ETA_SCHEMES}. */
 export type LRSchemeName = (typeof ETA_SCHEMES)[number];
@@ -101,3 +102,12 @@ export const ZERO_GRADIENT_POLICIES = ['exclude', 'error', 'keep'] as const;
 
 /** One of {@link ZERO_GRADIENT_POLICIES}. */
 export type ZeroGradientPolicy = (typeof ZERO_GRADIENT_POLICIES)[number];
+
+/**
+ * How Algorithm 1 turns one minibatch's gradient g of a tensor with m elements into a number:
+ * `l1` the mean absolute value sum(|g|) / m (the paper's), `l2` the root mean square sqrt(sum(g^2) / m).
+ */
+export const GRAD_NORMS = ['l1', 'l2'] as const;
+
+/** One of {@link GRAD_NORMS}. */
+export type GradNorm = (typeof GRAD_NORMS)[number];

@@ -4,8 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import { GradientAccumulator } from '../src/accumulate.js';
 import { SGD } from '../src/optim/index.js';
 import type { ParamInfo } from '../src/types.js';
+import { useCpu } from './core-helpers.js';
 
-await tf.setBackend('cpu');
+await useCpu();
 
 test('GradientAccumulator: exact mean over k micro-batches, missing names count as zero', () => {
   const acc = new GradientAccumulator();

@@ -4,10 +4,14 @@ import * as tf from '@tensorflow/tfjs';
 
 let ready: Promise<void> | null = null;
 
-/** Selects the pure-JS cpu backend once (the tests must not depend on a native backend). */
+/**
+ * Selects the pure-JS cpu backend once (the tests must not depend on a native backend). The backend's
+ * "install tfjs-node to speed things up" banner is noise for tests on cpu by design: silenced.
+ */
 export function useCpu(): Promise<void> {
   ready ??= tf.setBackend('cpu').then((ok) => {
     if (!ok) throw new Error('could not select the cpu backend');
+    (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   });
   return ready;
 }

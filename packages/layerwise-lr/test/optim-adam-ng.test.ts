@@ -5,8 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import { AdamNG, AdamW, kernelsOnly } from '../src/optim/index.js';
 import type { ParamInfo } from '../src/types.js';
 import { assertNear, makeParam } from './optim-helpers.js';
+import { useCpu } from './core-helpers.js';
 
-await tf.setBackend('cpu');
+await useCpu();
 
 const K0 = [0.5, -0.3, 0.8, 0.1];
 const B0 = [0.2, -0.4];

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { AdamNG, LAMB, LARS, SGDNG, createOptimizer, getOptimizerInfo, listOptimizers } from '../src/optim/index.js';
 import { makeParam } from './optim-helpers.js';
+import { useCpu } from './core-helpers.js';
 
-await tf.setBackend('cpu');
+await useCpu();
 
 const params = () => [
   makeParam('conv.kernel', 'kernel', [0.1, -0.2, 0.3, 0.4], [1, 1, 2, 2]),

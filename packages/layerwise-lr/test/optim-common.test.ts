@@ -12,8 +12,9 @@ import {
 } from '../src/optim/index.js';
 import { cosineWithWarmup, polynomialDecayWithWarmup } from '../src/schedule.js';
 import type { ParamInfo, ParamKind } from '../src/types.js';
+import { useCpu } from './core-helpers.js';
 
-await tf.setBackend('cpu');
+await useCpu();
 
 interface Spec {
   name: string;

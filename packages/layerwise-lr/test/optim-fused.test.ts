@@ -15,8 +15,9 @@ import {
 import { cosineWithWarmup } from '../src/schedule.js';
 import type { ParamInfo, ParamKind } from '../src/types.js';
 import { assertNear } from './optim-helpers.js';
+import { useCpu } from './core-helpers.js';
 
-await tf.setBackend('cpu');
+await useCpu();
 
 interface CpuLike {
   readSync(dataId: unknown): ArrayLike<number>;

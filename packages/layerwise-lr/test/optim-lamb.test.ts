@@ -6,8 +6,9 @@ import { AdamW, LAMB, decayAll, scaleByTrustRatio } from '../src/optim/index.js'
 import { polynomialDecayWithWarmup } from '../src/schedule.js';
 import type { ParamInfo } from '../src/types.js';
 import { assertNear, makeParam } from './optim-helpers.js';
+import { useCpu } from './core-helpers.js';
 
-await tf.setBackend('cpu');
+await useCpu();
 
 // A kernel, a bias (plain Adam), a norm scale (plain Adam), a zero-initialized kernel (||w|| = 0 on step 1)
 // and a kernel whose gradient is zero on step 1 (zero Adam update, ||u|| = 0 without decay).

@@ -5,8 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import { LARS, SGD, excludeFromWeightDecay, scaleByLarc, SQUARED_NORM_KERNEL } from '../src/optim/index.js';
 import type { ParamInfo } from '../src/types.js';
 import { assertNear, makeParam } from './optim-helpers.js';
+import { useCpu } from './core-helpers.js';
 
-await tf.setBackend('cpu');
+await useCpu();
 
 // Four tensors: a kernel, a bias (plain SGD), a zero-initialized kernel (||w|| = 0 on step 1) and a kernel
 // whose gradient is zero on step 2 (||g|| = 0). Non-uniform eta.

@@ -5,8 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import { SGDNG, createOptimizer, kernelsOnly, normalizeGradient, scaleByParamNorm } from '../src/optim/index.js';
 import type { ParamInfo } from '../src/types.js';
 import { assertNear, makeParam } from './optim-helpers.js';
+import { useCpu } from './core-helpers.js';
 
-await tf.setBackend('cpu');
+await useCpu();
 
 // A kernel, a zero-initialized bias (||w|| = 0 for SGD-NG_adap), a kernel with a zero gradient on step 2.
 const INIT: Record<string, number[]> = { k: [0.5, -0.3, 0.8, 0.1], b: [0, 0], f: [1, -1] };

@@ -4,8 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import { SGD, excludeFromWeightDecay, kernelsOnly } from '../src/optim/index.js';
 import type { ParamInfo } from '../src/types.js';
 import { makeParam, assertNear } from './optim-helpers.js';
+import { useCpu } from './core-helpers.js';
 
-await tf.setBackend('cpu');
+await useCpu();
 
 
 

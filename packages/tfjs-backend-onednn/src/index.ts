@@ -10,14 +10,23 @@
  */
 import { registerOneDNNBackend, registerNativeKernel, BACKEND_NAME, MathBackendOneDNN } from './backend.js';
 import { nativeKernels } from './kernels/index.js';
-import { loadNative } from './native.js';
+import { loadNative, warnNativeUnavailableOnce } from './native.js';
+import { silenceCpuBanner } from './cpu-banner.js';
 
 export { BACKEND_NAME, MathBackendOneDNN, registerNativeKernel, loadNative };
 export { selectBackend, BACKEND_CHOICES, type BackendChoice } from './select.js';
 
-/** True when the native addon loaded and the backend is registered. */
+/**
+ * True when the native addon loaded and the backend is registered. When false, importing printed one warning
+ * with the reason and the commands that build the addon.
+ */
 export const available: boolean = registerOneDNNBackend();
-if (available) for (const k of nativeKernels) registerNativeKernel(k);
+if (available) {
+  for (const k of nativeKernels) registerNativeKernel(k);
+  silenceCpuBanner();
+} else {
+  warnNativeUnavailableOnce();
+}
 
 /** Number of native threads (OpenMP) in use. */
 export function getNumThreads(): number {

@@ -1,6 +1,7 @@
 /**
  * Loads the native addon (build/Release/onednn.node). Throws a clear error with the fix when it cannot.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
@@ -17,6 +18,37 @@ export interface NativeAddon {
 const here = path.dirname(fileURLToPath(import.meta.url));
 // dist/src -> package root
 const packageRoot = path.resolve(here, '..', '..');
+
+/**
+ * What builds the addon in any project that installed this package (and in this repository): the system
+ * packages, then npm re-runs the package's install script (scripts/install.mjs).
+ */
+export const NATIVE_FIX = 'apt-get install libdnnl-dev g++ make python3 && npm rebuild tfjs-backend-onednn';
+
+/** The reason the install-time build left (scripts/install.mjs), else the loader's first line. */
+function whyNotLoaded(file: string, e: Error): string {
+  const skipped = path.join(packageRoot, 'build', 'install-skipped.txt');
+  if (!existsSync(file) && existsSync(skipped)) return `not built at install: ${readFileSync(skipped, 'utf8').trim()}`;
+  return `${file}: ${e.message.split('\n')[0]}`;
+}
+
+let warned = false;
+
+/**
+ * Prints, once per process, that the `onednn` backend is unavailable, why, and the commands that fix it.
+ * Importing the package calls it when the addon cannot load; `selectBackend` again on falling back (a no-op
+ * after the first time).
+ */
+export function warnNativeUnavailableOnce(warn: (message: string) => void = (m) => process.stderr.write(`${m}\n`)): void {
+  if (warned) return;
+  try {
+    loadNative();
+    return;
+  } catch (e) {
+    warned = true;
+    warn(`warning: ${(e as Error).message}. Until then TensorFlow.js runs on its slow pure-JS 'cpu' backend.`);
+  }
+}
 
 let cached: NativeAddon | undefined;
 let loadError: Error | undefined;
@@ -50,10 +82,7 @@ export function loadNative(): NativeAddon {
   try {
     cached = require(file) as NativeAddon;
   } catch (e) {
-    loadError = new Error(
-      `tfjs-backend-onednn: cannot load the native addon ${file} (${(e as Error).message.split('\n')[0]}). ` +
-        `Install oneDNN and build it: apt-get install libdnnl-dev && npm run build -w tfjs-backend-onednn`,
-    );
+    loadError = new Error(`tfjs-backend-onednn: cannot load the native addon (${whyNotLoaded(file, e as Error)}); build it: ${NATIVE_FIX}`);
     throw loadError;
   }
   const threads = Number(process.env.LWLR_NUM_THREADS ?? '');

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKEND_NAME } from './backend.js';
-import { loadNative } from './native.js';
+import { loadNative, warnNativeUnavailableOnce } from './native.js';
 
 /** What a caller may ask for: a backend by name, or `auto` (the best one available). */
 export type BackendChoice = 'auto' | 'tensorflow' | 'onednn' | 'cpu';
@@ -19,6 +19,15 @@ async function tryTfjsNode(): Promise<string | null> {
     return `cannot import @tensorflow/tfjs-node (${String((e as Error).message).split('\n')[0]})`;
   }
   return tf.findBackend('tensorflow') ? null : '@tensorflow/tfjs-node did not register the tensorflow backend';
+}
+
+function addonLoads(): boolean {
+  try {
+    loadNative();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function onednnError(): string | null {
@@ -35,7 +44,8 @@ function onednnError(): string | null {
  *
  * @param choice `auto` (default) picks tensorflow > onednn > cpu; a name insists on that backend and throws an
  *   Error with the fix when it cannot be had.
- * @param warn where the one-line fallback warning goes (default: stderr).
+ * @param warn where a one-line fallback warning goes (default: stderr). The missing addon is reported once per
+ *   process, by importing the package; falling back for that reason prints nothing more.
  * @example
  * ```ts
  * import { selectBackend } from 'tfjs-backend-onednn';
@@ -70,6 +80,7 @@ export async function selectBackend(
   if ((await tryTfjsNode()) === null) return use('tensorflow');
   const err = onednnError();
   if (err === null) return use(BACKEND_NAME);
-  warn(`warning: falling back to the slow pure-JS cpu backend (${err.split(' (')[0]}; apt-get install libdnnl-dev && npm run build -w tfjs-backend-onednn)`);
+  if (addonLoads()) warn(`warning: falling back to the slow pure-JS cpu backend (${err})`);
+  else warnNativeUnavailableOnce(warn); // the missing addon: importing the package reported it already
   return use('cpu');
 }

@@ -8,7 +8,7 @@ import { setupOptions } from '../train/run.js';
 const COMMON_NAMES = [
   'model', 'data', 'data-dir', 'limit', 'width', 'depth', 'width-mult', 'image-size', 'channels', 'num-classes', 'drop', 'attn-drop',
   'drop-path', 'output-scale', 'augment', 'mixup', 'randaugment', 'val-split', 'data-file', 'tokenizer', 'context', 'untie-head',
-  'batch-size', 'seed', 'init', 'exponent', 'backend',
+  'batch-size', 'seed', 'init', 'exponent', 'grad-norm', 'backend',
 ] as const;
 
 export const COMMON_FLAGS: FlagSpecs = {
@@ -39,16 +39,17 @@ export function setupOptionsFromFlags(f: ParsedFlags): SetupOptions {
 }
 
 /**
- * The run config of parsed {@link COMMON_FLAGS} (the other fields at their defaults), checked by
- * `resolveRunConfig`.
+ * The run config of parsed {@link COMMON_FLAGS} plus `extra` run fields (the others at their defaults), checked
+ * by `resolveRunConfig`.
  *
  * @example
  * ```ts
  * commonRunConfig(flags).init; // 'fan-out' unless given
+ * commonRunConfig(flags, { lrScheme: 'frozen-adagrad' }); // refuses --exponent / --grad-norm
  * ```
  */
-export function commonRunConfig(f: ParsedFlags): RunConfig {
-  const given: Record<string, unknown> = {};
+export function commonRunConfig(f: ParsedFlags, extra: Readonly<Record<string, unknown>> = {}): RunConfig {
+  const given: Record<string, unknown> = { ...extra };
   for (const name of COMMON_NAMES) {
     const k = toCamel(name);
     if (f[k] !== undefined) given[k] = f[k];

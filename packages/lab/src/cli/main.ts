@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `lwlr` command line: `lwlr <command> [flags]`. Errors are one line on stderr with a non-zero exit. */
 import { UsageError } from './args.js';
+import { exitWithParent } from '../sweep/trial-process.js';
 
 const USAGE = `usage: lwlr <command> [flags]
 
@@ -8,8 +9,10 @@ commands:
   lr        measure layer-wise learning rates (Algorithm 1) and print/save the table
   train     train with uniform, layer-wise or depth-scheme learning rates
   compare   train several schemes from one init (--schemes a,b --out DIR), or print runs side by side
+  compare-tables  how far eta tables are from a reference (rank correlation, max |ln ratio|): the T ablation
   info      print a model's parameters (name, shape, numel, kind) and the total
-  sweep     run a grid of train trials in parallel processes (results.csv, results.json)
+  sweep     run a grid of train trials in parallel processes, or through a Redis queue (results.csv, results.json)
+  worker    run the trials of lwlr sweep --queue on this machine
   report    HTML report of runs and sweeps: eta maps, curves, summary, heat maps (--png: PNG/SVG files)
   convert   weights (safetensors) to/from PyTorch state_dict names and layout; eta tables to torch names
   generate  text from a trained language model (lwlr generate RUN_DIR --prompt "...")
@@ -22,8 +25,10 @@ async function main(argv: string[]): Promise<number> {
     case 'lr': return (await import('./lr.js')).lrCommand(rest);
     case 'train': return (await import('./train.js')).trainCommand(rest);
     case 'compare': return (await import('./compare.js')).compareCommand(rest);
+    case 'compare-tables': return (await import('./compare-tables.js')).compareTablesCommand(rest);
     case 'info': return (await import('./info.js')).infoCommand(rest);
     case 'sweep': return (await import('./sweep.js')).sweepCommand(rest);
+    case 'worker': return (await import('./worker.js')).workerCommand(rest);
     case 'report': return (await import('./report.js')).reportCommand(rest);
     case 'convert': return (await import('./convert.js')).convertCommand(rest);
     case 'generate': return (await import('./generate.js')).generateCommand(rest);
@@ -31,9 +36,12 @@ async function main(argv: string[]): Promise<number> {
       console.log(USAGE);
       return command === undefined ? 2 : 0;
     default:
-      throw new UsageError(`unknown command '${command}' (expected lr, train, compare, info, sweep, report, convert or generate)`);
+      throw new UsageError(`unknown command '${command}' (expected lr, train, compare, compare-tables, info, sweep, worker, report, convert or generate)`);
   }
 }
+
+// a sweep's trial dies with the sweep or worker that started it (no orphan writing into its directory)
+exitWithParent();
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },

@@ -82,7 +82,7 @@ function terminalHooks(config: RunConfig, quiet: boolean): RunHooks & { say(line
   return {
     say,
     onStart: (info) => { tokensPerExample = info.text?.context; },
-    onMeasure: (t, total) => { if (!quiet && tty) process.stdout.write(`\rmeasuring G: ${t}/${total}`); },
+    onMeasure: (t, total, scheme) => { if (!quiet && tty) process.stdout.write(`\rmeasuring ${scheme === 'frozen-adagrad' ? 'sum g^2' : 'G'}: ${t}/${total}`); },
     onStep: (s) => {
       if (quiet) return;
       const now = performance.now();
@@ -150,7 +150,7 @@ export async function trainWithTerminal(
 export async function trainCommand(argv: string[]): Promise<number> {
   const r = invocationFromArgv(argv);
   if (r === 'help') {
-    console.log(helpText('train', 'Train with uniform, layer-wise or depth-scheme learning rates.', TRAIN_FLAGS));
+    console.log(helpText('train', 'Train with uniform, layer-wise, depth-scheme or frozen-adagrad learning rates.', TRAIN_FLAGS));
     return 0;
   }
   return trainWithTerminal(r.config, { resume: r.resume, overwrite: r.overwrite, stopAfter: r.stopAfter, quiet: r.quiet, argv });

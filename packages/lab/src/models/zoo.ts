@@ -24,7 +24,7 @@ export interface ZooOptions extends ImageModelOptions {
 
 export type ZooBuilder = (o: ZooOptions) => tf.LayersModel;
 
-const ZOO = ['davidnet', 'vit-s16', 'vit-tiny', 'convnext-t', 'convnext-cpu', 'swin-t', 'swin-cpu'];
+const ZOO = ['davidnet', 'vit-s16', 'vit-tiny', 'vit-cpu', 'convnext-t', 'convnext-cpu', 'swin-t', 'swin-cpu'];
 
 /** The registered zoo models as {@link ZooOptions} builders. */
 export const zooModels: Record<string, ZooBuilder> = Object.fromEntries(ZOO.map((name) => [name, (o: ZooOptions) => {

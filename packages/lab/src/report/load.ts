@@ -23,7 +23,7 @@ export interface RunData {
   evals: EvalPoint[];
 }
 
-export type TrialStatus = 'done' | 'diverged' | 'failed' | 'pending';
+export type TrialStatus = 'done' | 'diverged' | 'stopped' | 'failed' | 'pending';
 export interface SweepTrial {
   id: string; dir?: string; params: Record<string, unknown>; status: TrialStatus;
   finalTrainLoss?: number | null; finalTestLoss?: number | null; finalTestAcc?: number | null; bestTestAcc?: number | null;
@@ -31,7 +31,7 @@ export interface SweepTrial {
 }
 export interface MeanStd { mean: number | null; std: number | null }
 export interface SweepGroup {
-  params: Record<string, unknown>; n: number; diverged: number;
+  params: Record<string, unknown>; n: number; diverged: number; stopped?: number;
   finalTrainLoss?: MeanStd; finalTestAcc?: MeanStd; bestTestAcc?: MeanStd;
 }
 export interface SweepResults {

@@ -19,6 +19,8 @@
  *     - {name: sgd, optimizer: sgd, lr-scheme: uniform}
  *     - {name: mup, optimizer: mup-sgd, lr-scheme: uniform, init: fan-in, mup-base-width: 128}
  * ```
+ *
+ * `early-stop:` turns on ASHA (see `asha.ts`): `{metric: testAcc|trainLoss|valAcc, grace-epochs: r, reduction-factor: eta}`.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -27,6 +29,19 @@ import { UsageError } from '../errors.js';
 /** A flag value in a sweep file. */
 export type SweepValue = string | number | boolean;
 
+/** The metrics early stopping can rank trials by (an eval record's fields; trainLoss: lower is better). */
+export const EARLY_STOP_METRICS = ['testAcc', 'trainLoss', 'valAcc'] as const;
+export type EarlyStopMetric = (typeof EARLY_STOP_METRICS)[number];
+
+/** ASHA's settings: rungs at r, r*eta, r*eta^2, ... epochs; the top 1/eta of a rung continue. */
+export interface EarlyStopConfig {
+  metric: EarlyStopMetric;
+  /** r: the first rung's epochs. */
+  graceEpochs: number;
+  /** eta: the fraction 1/eta of a rung's trials continues, and the rungs are eta times apart. */
+  reductionFactor: number;
+}
+
 export interface SweepConfig {
   /** Flags with one value for every trial (dashed names, as on the command line). */
   fixed: Record<string, SweepValue>;
@@ -34,7 +49,12 @@ export interface SweepConfig {
   grid: Record<string, SweepValue[]>;
   /** Variant axes: axis -> variant name -> its flags. */
   variants?: Record<string, Record<string, Record<string, SweepValue>>>;
+  /** ASHA early stopping (the sweep file's `early-stop:`). */
+  earlyStop?: EarlyStopConfig;
 }
+
+/** Keys of a sweep file that are not `lwlr train` flags. */
+const SWEEP_KEYS = ['grid', 'early-stop'];
 
 /** Flags the sweep sets itself. */
 const RESERVED = ['out', 'overwrite', 'quiet', 'help', 'resume', 'stop-after'];
@@ -64,7 +84,7 @@ export function sweepConfigFrom(raw: unknown, file: string): SweepConfig {
   const grid: Record<string, SweepValue[]> = {};
   let variants: SweepConfig['variants'];
   for (const [key, v] of Object.entries(raw as Record<string, unknown>)) {
-    if (key === 'grid') continue;
+    if (SWEEP_KEYS.includes(key)) continue;
     checkKey(file, key);
     fixed[key] = checkValue(file, key, v);
   }
@@ -86,6 +106,8 @@ export function sweepConfigFrom(raw: unknown, file: string): SweepConfig {
     grid[key] = values;
   }
   if (Object.keys(grid).length === 0) throw new UsageError(`${file}: 'grid' is empty`);
+  const es = (raw as Record<string, unknown>)['early-stop'];
+  const earlyStop = es === undefined ? undefined : earlyStopFrom(file, es, fixed, grid, variants);
   if (variants) {
     const setBy = new Map<string, string>();
     for (const [axis, vs] of Object.entries(variants)) {
@@ -95,9 +117,30 @@ export function sweepConfigFrom(raw: unknown, file: string): SweepConfig {
         setBy.set(flag, axis);
       }
     }
-    return { fixed, grid, variants };
+    return earlyStop ? { fixed, grid, variants, earlyStop } : { fixed, grid, variants };
   }
-  return { fixed, grid };
+  return earlyStop ? { fixed, grid, earlyStop } : { fixed, grid };
+}
+
+/** Sets `flag` in the sweep: fixed, swept, or by a variant. */
+function setsFlag(flag: string, fixed: Record<string, SweepValue>, grid: Record<string, SweepValue[]>, variants: SweepConfig['variants']): boolean {
+  return flag in fixed || flag in grid || Object.values(variants ?? {}).some((vs) => Object.values(vs).every((v) => flag in v));
+}
+
+/** `early-stop: {metric, grace-epochs, reduction-factor}` (defaults r = 1, eta = 3). */
+function earlyStopFrom(file: string, raw: unknown, fixed: Record<string, SweepValue>, grid: Record<string, SweepValue[]>, variants: SweepConfig['variants']): EarlyStopConfig {
+  const where = `${file}: early-stop`;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`${where} must be a mapping {metric: ${EARLY_STOP_METRICS.join('|')}, grace-epochs: r, reduction-factor: eta}`);
+  const { metric, 'grace-epochs': r = 1, 'reduction-factor': eta = 3, ...rest } = raw as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) throw new UsageError(`${where}: unknown key '${extra}' (expected metric, grace-epochs, reduction-factor)`);
+  if (!EARLY_STOP_METRICS.includes(metric as EarlyStopMetric)) throw new UsageError(`${where}.metric must be one of ${EARLY_STOP_METRICS.join(', ')} (got ${JSON.stringify(metric)})`);
+  if (!Number.isInteger(r) || (r as number) < 1) throw new UsageError(`${where}.grace-epochs must be an integer >= 1 (got ${JSON.stringify(r)})`);
+  if (!Number.isInteger(eta) || (eta as number) < 2) throw new UsageError(`${where}.reduction-factor must be an integer >= 2 (got ${JSON.stringify(eta)})`);
+  // the rungs are counted in epochs: every trial's epochs must be known here, not left to lwlr train's default
+  if (!setsFlag('epochs', fixed, grid, variants)) throw new UsageError(`${where} needs 'epochs' in the sweep file (fixed or in the grid): the rungs are counted in epochs`);
+  if (metric === 'valAcc' && !setsFlag('val-split', fixed, grid, variants)) throw new UsageError(`${where}.metric valAcc needs a validation split: set 'val-split' in the sweep file`);
+  return { metric: metric as EarlyStopMetric, graceEpochs: r as number, reductionFactor: eta as number };
 }
 
 /** `[{name, flag: value, ...}, ...]` -> name -> flags. */

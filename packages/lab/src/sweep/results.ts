@@ -10,7 +10,11 @@ import type { SweepConfig, SweepValue } from './config.js';
 
 export const SWEEP_FORMAT = 'lwlr-sweep@1';
 
-export type TrialStatus = 'done' | 'diverged' | 'failed' | 'pending';
+/**
+ * `done` ran to its last epoch; `diverged` hit a NaN/Inf loss; `stopped` was stopped early by ASHA (its
+ * metrics are those of its last epoch); `failed` exited with an error; `pending` has not finished yet.
+ */
+export type TrialStatus = 'done' | 'diverged' | 'stopped' | 'failed' | 'pending';
 
 export interface TrialResult {
   id: string;
@@ -40,6 +44,8 @@ export interface GroupResult {
   finalTestAcc: Stat;
   bestTestAcc: Stat;
   diverged: number;
+  /** Trials stopped early (ASHA); like diverged ones, counted in `n`, not in the means. */
+  stopped: number;
 }
 
 export interface SweepResults {
@@ -52,8 +58,21 @@ export interface SweepResults {
   variants?: Record<string, Record<string, Record<string, SweepValue>>>;
 }
 
-/** The metrics of a run directory's `metrics.jsonl`: last and best of its eval records. */
-export type RunMetrics = FinalMetrics;
+/** One epoch's eval record, as far as a sweep reads it (null: missing or not finite). */
+export interface EvalRecord {
+  epoch: number;
+  trainLoss: number | null;
+  testLoss: number | null;
+  testAcc: number | null;
+  valAcc: number | null;
+}
+
+/** The metrics of a run directory's `metrics.jsonl`: last and best of its eval records, and the records. */
+export interface RunMetrics extends FinalMetrics {
+  /** Accuracy on the `--val-split` hold-out after the last epoch (null without one). */
+  finalValAcc: number | null;
+  evals: EvalRecord[];
+}
 
 /**
  * A trial's final and best metrics, read leniently (a missing file or a torn line, left by a killed trial,
@@ -65,7 +84,10 @@ export type RunMetrics = FinalMetrics;
  * ```
  */
 export function readRunMetrics(runDir: string): RunMetrics {
-  return finalMetrics(readMetrics(runDir, { lenient: true }).evals);
+  const { evals } = readMetrics(runDir, { lenient: true });
+  const fin = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const records = evals.map((e) => ({ epoch: e.epoch, trainLoss: fin(e.trainLoss), testLoss: fin(e.testLoss), testAcc: fin(e.testAcc), valAcc: fin(e.valAcc) }));
+  return { ...finalMetrics(evals), finalValAcc: records.at(-1)?.valAcc ?? null, evals: records };
 }
 
 /** Mean and sample standard deviation (n - 1; 0 for one value) of the finite values; nulls when none. */
@@ -79,8 +101,8 @@ export function meanStd(values: ReadonlyArray<number | null>): Stat {
 }
 
 /**
- * Trials grouped by their grid values except `seed`: means and stds over the finished trials (diverged and
- * failed ones count in `n` and `diverged`, not in the means).
+ * Trials grouped by their grid values except `seed`: means and stds over the `done` trials (diverged, stopped
+ * and failed ones count in `n`, and in `diverged` / `stopped`, not in the means).
  *
  * @example
  * ```ts
@@ -104,6 +126,7 @@ export function groupTrials(trials: readonly TrialResult[]): GroupResult[] {
       finalTestAcc: meanStd(done.map((t) => t.finalTestAcc)),
       bestTestAcc: meanStd(done.map((t) => t.bestTestAcc)),
       diverged: members.filter((t) => t.status === 'diverged').length,
+      stopped: members.filter((t) => t.status === 'stopped').length,
     };
   });
 }

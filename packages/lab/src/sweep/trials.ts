@@ -12,6 +12,8 @@ export interface Trial {
   params: Record<string, SweepValue>;
   /** `lwlr train` arguments (fixed flags, then the grid's), without `--out` and `--quiet`. */
   argv: string[];
+  /** Every flag of the trial (fixed, swept, and its variants' flags): what `argv` says, as a mapping. */
+  flags: Record<string, SweepValue>;
 }
 
 /** `--name value`, or `--name` / `--no-name` for booleans. */
@@ -20,11 +22,14 @@ export function flagArgs(name: string, v: SweepValue): string[] {
   return [`--${name}`, String(v)];
 }
 
+/** The flags of one grid value: the flag itself, or a variant's flags. */
+function axisFlags(config: SweepConfig, key: string, v: SweepValue): Record<string, SweepValue> {
+  return config.variants?.[key]?.[String(v)] ?? { [key]: v };
+}
+
 /** The arguments of one grid value: a flag's, or a variant's flags. */
 export function axisArgs(config: SweepConfig, key: string, v: SweepValue): string[] {
-  const variant = config.variants?.[key]?.[String(v)];
-  if (variant) return Object.entries(variant).flatMap(([k, x]) => flagArgs(k, x));
-  return flagArgs(key, v);
+  return Object.entries(axisFlags(config, key, v)).flatMap(([k, x]) => flagArgs(k, x));
 }
 
 function slugPart(name: string, v: SweepValue): string {
@@ -71,6 +76,7 @@ export function expandTrials(config: SweepConfig): Trial[] {
     const n = seen.get(id) ?? 0;
     seen.set(id, n + 1);
     if (n > 0) id = `${id}_${n}`; // values that slug alike ('a b' and 'a-b')
-    return { id, params, argv: [...fixedArgs, ...keys.flatMap((k) => axisArgs(config, k, params[k]!))] };
+    const flags = Object.assign({ ...config.fixed }, ...keys.map((k) => axisFlags(config, k, params[k]!))) as Record<string, SweepValue>;
+    return { id, params, argv: [...fixedArgs, ...keys.flatMap((k) => axisArgs(config, k, params[k]!))], flags };
   });
 }

@@ -3,8 +3,9 @@
  * the paper's baselines and muP's) with the run's per-parameter eta and a warmup + cosine (or polynomial)
  * schedule by step. Everything optimizer-specific is read from the library's registry, not written here: the
  * names, the defaults (LARS's trust coefficient, LAMB's eps, ...), which eta schemes each takes (sgd and
- * adamw: every scheme; the baselines: `uniform` only, as the paper runs them; `mup-*`: `uniform`, replaced by
- * muP's table), and which knobs each has (its registered defaults' keys).
+ * adamw: every scheme, `frozen-adagrad`'s per-element multipliers included; the baselines: `uniform` only, as
+ * the paper runs them; `mup-*`: `uniform`, replaced by muP's table), and which knobs each has (its registered
+ * defaults' keys).
  *
  * The lab adds what the registry cannot know: `mup-*` needs `--mup-base-width` (the base model comes from the
  * model's registered muP width family) and `--init fan-in` (muP's variances are 1/fan_in; the fan-out init
@@ -13,7 +14,7 @@
 import {
   acceptsScheme, applyMupInit, collectParams, cosineWithWarmup, createOptimizer, excludeFromWeightDecay, getOptimizerInfo,
   listOptimizers, optimizerEtaTable, polynomialDecayWithWarmup,
-  type ChainOptimizer, type InitMode, type EtaTable, type MupBase, type ParamInfo, type ParamMask,
+  type ChainOptimizer, type FrozenAdagradTable, type InitMode, type EtaTable, type MupBase, type ParamInfo, type ParamMask,
 } from 'layerwise-lr';
 import { UsageError } from '../errors.js';
 import { modelInfo, modelNames, type ModelOptions } from '../models/registry.js';
@@ -190,8 +191,15 @@ export function optimizerTable(params: readonly ParamInfo[], table: EtaTable, o:
  *   { optimizer: 'lars', lr: 0.2, momentum: 0.9, wd: 5e-4, epochs: 10, warmupEpochs: 1 }, run.train.batchesPerEpoch);
  * ```
  */
-export function makeOptimizer(params: readonly ParamInfo[], table: EtaTable, o: OptimizerChoice, stepsPerEpoch: number): ChainOptimizer {
+export function makeOptimizer(
+  params: readonly ParamInfo[], table: EtaTable, o: OptimizerChoice, stepsPerEpoch: number, elementwise?: FrozenAdagradTable,
+): ChainOptimizer {
   checkChoice(o, table);
+  if ((table.meta.scheme === 'frozen-adagrad') !== (elementwise !== undefined)) {
+    throw new Error(`makeOptimizer: a '${table.meta.scheme}' table ${elementwise ? 'with' : 'without'} per-element multipliers`);
+  }
+  // frozen-adagrad: per-tensor etas (= table) and per-element factors, both from the one object
+  const eta = elementwise ?? table;
   const warmupSteps = Math.round(o.warmupEpochs * stepsPerEpoch);
   const totalSteps = o.epochs * stepsPerEpoch;
   const lr = (o.lrSchedule ?? 'cosine') === 'poly'
@@ -200,5 +208,5 @@ export function makeOptimizer(params: readonly ParamInfo[], table: EtaTable, o: 
   if (isMup(o.optimizer) && o.mupInit !== false) {
     applyMupInit(params, o.mupBase!, { optimizer: hasAdamKnobs(o.optimizer) ? 'adam' : 'sgd' });
   }
-  return createOptimizer(o.optimizer, params, { lr, eta: table, ...registryOptions(o) });
+  return createOptimizer(o.optimizer, params, { lr, eta, ...registryOptions(o) });
 }

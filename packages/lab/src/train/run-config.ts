@@ -23,7 +23,7 @@
  */
 import { existsSync } from 'node:fs';
 import { BACKEND_CHOICES, type BackendChoice } from 'tfjs-backend-onednn';
-import { INIT_MODES, LR_SCHEMES, acceptsScheme, getOptimizerInfo, type InitMode } from 'layerwise-lr';
+import { GRAD_NORMS, INIT_MODES, LR_SCHEMES, acceptsScheme, getOptimizerInfo, type GradNorm, type InitMode } from 'layerwise-lr';
 import { ConfigError, UsageError } from '../errors.js';
 import { flagValue, toCamel, toDashed, type FlagSpec, type FlagSpecs, type FlagValue } from '../flags.js';
 import { isLanguageModel, modelInfo, modelNames } from '../models/registry.js';
@@ -97,9 +97,11 @@ export interface SchemeConfig {
   lrScheme?: string;
   /** A saved eta table (`lwlr lr --out`), instead of a scheme (0.1's `--lr-table`). */
   etaTable?: string;
-  /** T of Algorithm 1 (default: one epoch). */
+  /** T of Algorithm 1 and of frozen-adagrad's measurement (default: one epoch). */
   lrSteps?: number;
   exponent: number;
+  /** How Algorithm 1 measures G per minibatch: `l1` mean |g| (the paper's), `l2` root mean square. */
+  gradNorm: GradNorm;
 }
 
 /** The schedule of the global learning rate. */
@@ -197,8 +199,12 @@ export const RUN_FIELDS: Readonly<Record<string, RunField>> = {
   // scheme
   'lr-scheme': { section: 'scheme', type: 'string', choices: LR_SCHEMES, help: "per-parameter learning rates (default: layerwise; uniform for optimizers that take only uniform)" },
   'eta-table': { section: 'scheme', type: 'string', help: 'use a saved eta table (from lwlr lr --out) instead of measuring' },
-  'lr-steps': { section: 'scheme', type: 'int', help: 'T for the layerwise scheme (default: one epoch, as the paper)', check: positiveInt },
-  exponent: { section: 'scheme', type: 'number', default: 0.5, help: 'eta = G^-exponent', check: atLeast(0, 'a finite number') },
+  'lr-steps': { section: 'scheme', type: 'int', help: 'T for the layerwise and frozen-adagrad schemes (default: one epoch, as the paper)', check: positiveInt },
+  exponent: { section: 'scheme', type: 'number', default: 0.5, help: 'eta = G^-exponent (layerwise)', check: atLeast(0, 'a finite number') },
+  'grad-norm': {
+    section: 'scheme', type: 'string', default: 'l1', choices: GRAD_NORMS,
+    help: 'G of a tensor per minibatch, summed over the T minibatches: l1 = mean |g| (the paper), l2 = root mean square of g (layerwise)',
+  },
   // schedule
   epochs: { section: 'schedule', type: 'int', default: 10, help: 'epochs', check: positiveInt },
   'warmup-epochs': {
@@ -333,6 +339,11 @@ export function resolveRunConfig(input: Readonly<Record<string, unknown>>, o: Re
   const opt = c.optimizer;
   if (c.etaTable === undefined && c.lrScheme !== undefined && !acceptsScheme(opt, c.lrScheme)) {
     fail('lr-scheme', `--optimizer ${opt} sets its own per-tensor steps and takes --lr-scheme uniform only (got '${c.lrScheme}')`);
+  }
+  // frozen-adagrad is per element, 1/sqrt(sum g^2): an exponent or a norm for it would be a silent no-op
+  if (c.lrScheme === 'frozen-adagrad') {
+    if (c.exponent !== RUN_FIELDS.exponent!.default) fail('exponent', `--exponent is for --lr-scheme layerwise; frozen-adagrad is per element 1/sqrt(sum g^2) (got --exponent ${c.exponent})`);
+    if (c.gradNorm !== RUN_FIELDS['grad-norm']!.default) fail('grad-norm', `--grad-norm is for --lr-scheme layerwise; frozen-adagrad sums g^2 per element (got --grad-norm ${c.gradNorm})`);
   }
   if (isMup(opt)) {
     if (!modelInfo(c.model).family.mup) {

@@ -33,6 +33,8 @@ export const RUN_FILES = {
   etaTable: 'eta-table.json',
   /** The eta table's 0.1 name, read when a run has no `etaTable`. */
   legacyEtaTable: 'lr-table.json',
+  /** Frozen-adagrad's per-element multipliers (safetensors), beside its eta table (the per-tensor means). */
+  elementTable: 'frozen-adagrad.safetensors',
   metrics: 'metrics.jsonl',
   metricsCsv: 'metrics.csv',
   checkpoint: 'checkpoint',

@@ -4,8 +4,8 @@
  *
  * Order of work, so that bad input never leaves a folder and long runs never lose work:
  * 1. the run's inputs are read and checked: the checkpoint of a resumed run, the data, the model, the eta
- *    table (measured, fixed, saved or the run's own) and `--init-weights`; any problem is a one-line error
- *    and nothing is written;
+ *    table (measured, fixed, saved or the run's own; frozen-adagrad's per-element multipliers beside it) and
+ *    `--init-weights`; any problem is a one-line error and nothing is written;
  * 2. only then is the run directory created (config, eta table, metrics, checkpoints: `run-dir.ts`);
  * 3. training checkpoints every epoch; a stop request (`signal`, the CLI's Ctrl-C) checkpoints mid-epoch; a
  *    non-finite train or test loss throws {@link DivergenceError} and keeps the last good checkpoint.
@@ -18,10 +18,13 @@
  * ```
  */
 import { selectBackend } from 'tfjs-backend-onednn';
-import { EtaTable, schemeTable, type ChainOptimizer, type FixedLRSchemeName } from 'layerwise-lr';
-import { readFileSync } from 'node:fs';
+import { EtaTable, schemeTable, type ChainOptimizer, type FixedLRSchemeName, type FrozenAdagradTable } from 'layerwise-lr';
+import { readFileSync, rmSync } from 'node:fs';
 import { ConfigError, UsageError, oneLine } from '../errors.js';
-import { setupRun, initForTraining, measureOnTrainSplit, InterruptedError, type RunSetup, type SetupOptions } from './setup.js';
+import {
+  setupRun, initForTraining, measureFrozenAdagradOnTrainSplit, measureOnTrainSplit, InterruptedError, type RunSetup, type SetupOptions,
+} from './setup.js';
+import { elementTableFileFor, readElementTable, writeElementTable } from './element-table.js';
 import { trainLoop, type EpochResult, type LoopHooks, type LoopOptions } from './loop.js';
 import { makeOptimizer, mupBaseShapes, optimizerTable, wdExcludeMask, isMup, type OptimizerChoice } from './optimizers.js';
 import { csvSink } from './metrics.js';
@@ -40,8 +43,8 @@ export interface RunHooks {
   warn?(line: string): void;
   /** Once the data and model are set up: what the run reads (a language model's text: tokenizer, window). */
   onStart?(info: { dataset: string; text?: TextInfo }): void;
-  /** Algorithm 1's progress: minibatch t of T. */
-  onMeasure?(t: number, total: number): void;
+  /** The measurement's progress (Algorithm 1's G, or frozen-adagrad's sum of g^2): minibatch t of T. */
+  onMeasure?(t: number, total: number, scheme: string): void;
   onStep?: LoopHooks['onStep'];
   onEpoch?(r: EpochResult): void;
 }
@@ -155,6 +158,8 @@ export async function runTraining(config: RunConfig, o: RunOptions = {}): Promis
   hooks.onStart?.({ dataset: run.dataset.name, text: run.text });
   let dir: RunDir | undefined;
   let opt: ChainOptimizer | undefined;
+  // frozen-adagrad: the per-element multipliers (`table` is their per-tensor summary)
+  let elementwise: FrozenAdagradTable | undefined;
   try {
     const choice = optimizerChoice(config, run, !ck);
     let table: EtaTable;
@@ -163,6 +168,7 @@ export async function runTraining(config: RunConfig, o: RunOptions = {}): Promis
       try {
         table = readRunEtaTable(out) ?? (() => { throw new Error(`${runFile(out, 'etaTable')}: no such file`); })();
         table.checkCompatible(run.params);
+        if (table.meta.scheme === 'frozen-adagrad') elementwise = readElementTable(runFile(out, 'elementTable'), table);
       } catch (e) {
         throw new UsageError(`--resume ${out}: ${oneLineOf(e)}`, 1);
       }
@@ -176,6 +182,7 @@ export async function runTraining(config: RunConfig, o: RunOptions = {}): Promis
         try {
           table = EtaTable.fromJSON(readFileSync(file, 'utf8'));
           table.checkCompatible(run.params);
+          if (table.meta.scheme === 'frozen-adagrad') elementwise = readElementTable(elementTableFileFor(file), table);
         } catch (e) {
           throw new UsageError(`--eta-table ${file}: ${oneLineOf(e)}`, 1);
         }
@@ -185,16 +192,23 @@ export async function runTraining(config: RunConfig, o: RunOptions = {}): Promis
         }
         stored = { ...config, lrScheme: table.meta.scheme }; // config.json records the scheme trained
         const m = table.meta;
-        if (m.scheme === 'layerwise' && (m.seed !== config.seed || m.init !== config.init)) {
+        if ((m.scheme === 'layerwise' || m.scheme === 'frozen-adagrad') && (m.seed !== config.seed || m.init !== config.init)) {
           warn(`--eta-table ${file} was measured from init ${m.init} seed ${m.seed}; training starts from init ${config.init} seed ${config.seed}`);
         }
-      } else if (config.lrScheme === 'layerwise') {
+      } else if (config.lrScheme === 'layerwise' || config.lrScheme === 'frozen-adagrad') {
+        const scheme = config.lrScheme;
+        const how = {
+          steps: config.lrSteps ?? run.train.batchesPerEpoch, init: config.init, seed: config.seed, exponent: config.exponent,
+          gradNorm: config.gradNorm, batchSize: config.batchSize, labelSmoothing: config.labelSmoothing, keepInit: fromMeasurementInit,
+          onStep: (t: number, total: number) => hooks.onMeasure?.(t, total, scheme), shouldStop,
+        };
         try {
-          table = await measureOnTrainSplit(run, {
-            steps: config.lrSteps ?? run.train.batchesPerEpoch, init: config.init, seed: config.seed, exponent: config.exponent,
-            batchSize: config.batchSize, labelSmoothing: config.labelSmoothing, keepInit: fromMeasurementInit,
-            onStep: hooks.onMeasure, shouldStop,
-          });
+          if (scheme === 'layerwise') {
+            table = await measureOnTrainSplit(run, how);
+          } else {
+            elementwise = await measureFrozenAdagradOnTrainSplit(run, how);
+            table = elementwise.summary;
+          }
         } catch (e) {
           if (!(e instanceof InterruptedError)) throw e;
           say(`${e.message}; nothing trained, nothing written`);
@@ -225,13 +239,15 @@ export async function runTraining(config: RunConfig, o: RunOptions = {}): Promis
       };
       dir.writeConfig(storedRunConfig({ ...stored, backend } as RunConfig, { argv: o.argv, ...found }));
       dir.writeEtaTable(used.toJSON());
+      if (elementwise) writeElementTable(dir.file('elementTable'), elementwise);
+      else rmSync(dir.file('elementTable'), { force: true }); // a former run's, in an --overwrite directory
       dir.resetMetrics();
       removeCheckpoints(out);
     }
     dir.addSink(csvSink(dir.file('metricsCsv'), dir.readMetrics()));
     if (config.tensorboard) dir.addSink(tensorBoardSink(out));
     dir.logEtaTable(used.toJSON());
-    opt = makeOptimizer(run.params, table, choice, run.train.batchesPerEpoch);
+    opt = makeOptimizer(run.params, table, choice, run.train.batchesPerEpoch, elementwise);
     const data = run.train as unknown as { getState?(): unknown; setState?(s: unknown): void };
     if (ck) {
       try {
@@ -266,6 +282,7 @@ export async function runTraining(config: RunConfig, o: RunOptions = {}): Promis
   } finally {
     dir?.close();
     opt?.dispose();
+    elementwise?.dispose();
     run.dispose();
   }
 }

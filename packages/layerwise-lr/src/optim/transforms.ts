@@ -30,6 +30,11 @@ export interface StepContext {
   readonly baseLR: number;
   /** This parameter's multiplier. */
   readonly eta: number;
+  /**
+   * Per-element factors of this parameter (a tensor shaped like it; frozen-adagrad), or undefined. Element j's
+   * step size is `stepSize * elementEta[j]`; {@link scaleByLearningRate} applies it.
+   */
+  readonly elementEta?: tf.Tensor;
   /** How many updates this parameter has had, this one included (1 on its first; torch's `state['step']`). */
   readonly step: number;
   /** The optimizer's 0-based step (the schedule's argument). */
@@ -175,7 +180,8 @@ export function scaleByAdam(opts: AdamOptions = {}): Transform {
 
 /**
  * Multiplies the update by the parameter's step size `ctx.stepSize = schedule(step) * eta[name]`
- * (the scale-by-eta step). Usually last in a chain.
+ * (the scale-by-eta step), and by its per-element factors when it has some (`ctx.elementEta`, one more
+ * tensor multiply). Usually last in a chain.
  *
  * @example
  * ```ts
@@ -183,7 +189,12 @@ export function scaleByAdam(opts: AdamOptions = {}): Transform {
  * ```
  */
 export function scaleByLearningRate(): Transform {
-  return { name: 'scaleByLearningRate', slots: [], config: {}, update: (u, ctx) => tf.mul(u, ctx.stepSize) };
+  return {
+    name: 'scaleByLearningRate',
+    slots: [],
+    config: {},
+    update: (u, ctx) => (ctx.elementEta ? tf.mul(tf.mul(u, ctx.stepSize), ctx.elementEta) : tf.mul(u, ctx.stepSize)),
+  };
 }
 
 /**
