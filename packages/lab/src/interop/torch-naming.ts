@@ -13,18 +13,6 @@
  * };
  * ```
  */
-import type { TorchTransform } from './torch.js';
-
-/** Where one of our weights goes in a torch state_dict (what a family's own {@link TorchNaming.name} returns). */
-export interface TorchName {
-  torch: string;
-  transform: TorchTransform;
-  /** q, k or v (0, 1, 2) of a fused tensor, else null. */
-  fusedIndex: number | null;
-  /** The axis of the torch tensor the fused parts are concatenated on (default 0). */
-  axis?: 0 | 1;
-}
-
 export interface TorchNaming {
   /**
    * The family's own name table, replacing the generic rules below (GPT-2's Hugging Face names); null: the weight
@@ -45,4 +33,26 @@ export interface TorchNaming {
   flattensInput?: boolean;
   /** Recognizes the family from our parameter names alone (eta tables carry no model name). */
   matches(names: readonly string[]): boolean;
+}
+
+/** How one of our arrays becomes (part of) a torch tensor. */
+export type TorchTransform =
+  | { kind: 'copy' }
+  /** [in, out] -> [out, in] */
+  | { kind: 'dense' }
+  /** [kh, kw, in, out] -> [out, in, kh, kw] */
+  | { kind: 'conv' }
+  /** [kh, kw, C, m] -> [C*m, 1, kh, kw] (torch `groups=C`: output channel c*m + j) */
+  | { kind: 'depthwise' }
+  /** A dense layer after Flatten of [h, w, c]: [h*w*c, out] -> [out, c*h*w]. */
+  | { kind: 'flatten-dense'; input: [number, number, number] };
+
+/** Where one of our weights goes in a torch state_dict (what a family's own {@link TorchNaming.name} returns). */
+export interface TorchName {
+  torch: string;
+  transform: TorchTransform;
+  /** q, k or v (0, 1, 2) of a fused tensor, else null. */
+  fusedIndex: number | null;
+  /** The axis of the torch tensor the fused parts are concatenated on (default 0). */
+  axis?: 0 | 1;
 }

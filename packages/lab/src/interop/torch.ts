@@ -30,9 +30,9 @@
  */
 import type { NamedArray } from '../safetensors.js';
 import { modelFamilies, modelInfo } from '../models/registry.js';
-import type { TorchName, TorchNaming } from './torch-naming.js';
+import type { TorchName, TorchNaming, TorchTransform } from './torch-naming.js';
 
-export type { TorchName, TorchNaming } from './torch-naming.js';
+export type { TorchName, TorchNaming, TorchTransform } from './torch-naming.js';
 
 /** A model family with a PyTorch naming (see {@link torchFamilies}). */
 export type TorchFamily = string;
@@ -56,17 +56,6 @@ export function torchNamingOf(family: TorchFamily): TorchNaming {
   return f.torch;
 }
 
-/** How one of our arrays becomes (part of) a torch tensor. */
-export type TorchTransform =
-  | { kind: 'copy' }
-  /** [in, out] -> [out, in] */
-  | { kind: 'dense' }
-  /** [kh, kw, in, out] -> [out, in, kh, kw] */
-  | { kind: 'conv' }
-  /** [kh, kw, C, m] -> [C*m, 1, kh, kw] (torch `groups=C`: output channel c*m + j) */
-  | { kind: 'depthwise' }
-  /** A dense layer after Flatten of [h, w, c]: [h*w*c, out] -> [out, c*h*w]. */
-  | { kind: 'flatten-dense'; input: [number, number, number] };
 
 /** One of our weights inside a torch tensor: rows [begin, end) of the torch tensor's first axis (of axis 1 for an entry with `axis: 1`). */
 export interface TorchPart {
