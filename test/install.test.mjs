@@ -233,7 +233,7 @@ test('npx lwlr from the project: info, and lr on Fashion-MNIST from its Debian p
     return;
   }
   const lr = run('npx', ['--no', 'lwlr', 'lr', '--model', 'mlp', '--width', '64', '--steps', '2', '--batch-size', '64', '--limit', '256']);
-  assert.match(lr.stdout, /^mlp on fashion-mnist: T=2 batches of 64, .*backend onednn/m);
+  assert.match(lr.stdout, /^mlp on fashion-mnist: layerwise, T=2 batches of 64, .*backend onednn/m);
   assert.match(lr.stdout, /fc2\.bias\s+bias\s+\[10\]/);
   assert.doesNotMatch(lr.stderr, NOISE);
 });
