@@ -2,15 +2,15 @@
 
 1. Measure the table and the measurement init, and convert both to torch names and layouts:
 
-     lwlr lr --model resnet18-cifar --data cifar10 --out lr-table.json --save-init init.safetensors
+     lwlr lr --model resnet18-cifar --data cifar10 --out eta-table.json --save-init init.safetensors
      lwlr convert --model resnet18-cifar --image-size 32 --channels 3 --num-classes 10 \
          --from init.safetensors --to init-torch.safetensors --format torch
-     lwlr convert --lr-table lr-table.json --format torch --out lr-table-torch.json
+     lwlr convert --eta-table eta-table.json --format torch --out eta-table-torch.json
 
 2. Build the optimizer here (torchvision's resnet18 with the CIFAR stem: 3x3 stride-1 conv1, no max-pool):
 
      python3 examples/torch_layerwise_lr.py --weights init-torch.safetensors \
-         --lr-table lr-table-torch.json --arch resnet18-cifar --num-classes 10 --lr 0.1
+         --eta-table eta-table-torch.json --arch resnet18-cifar --num-classes 10 --lr 0.1
 
 Every parameter gets its own param group with lr = base_lr * eta. A timm ViT / Swin fuses q, k, v into one
 `attn.qkv` tensor (GPT-2: `attn.c_attn`, fused along its columns) while the table has one eta per part
@@ -52,15 +52,16 @@ def load_safetensors(path):
 
 
 def param_groups(model, table, base_lr, weight_decay=0.0):
-    """SGD param groups from an lwlr LR table in torch names (`lwlr convert --lr-table ... --format torch`).
+    """SGD param groups from an lwlr eta table in torch names (`lwlr convert --eta-table ... --format torch`).
 
     Returns a list for torch.optim.SGD: one group per parameter, lr = base_lr * eta. A tensor with several
     entries (a fused qkv: `rows` [begin, end) per part; of axis 1 where the entry says `axis: 1`, as GPT-2's
     Conv1D `c_attn.weight`) gets lr = base_lr * max(eta) and a gradient hook that multiplies those rows (or
     columns) by eta / max(eta) after adding weight decay (the group's own weight_decay is 0).
     """
-    if table.get('schema') != 'layerwise-lr/lr-table-torch@1':
-        raise ValueError(f"expected an LR table in torch names (schema layerwise-lr/lr-table-torch@1), got {table.get('schema')!r}")
+    # lwlr 0.1 wrote 'layerwise-lr/lr-table-torch@1' (same content)
+    if table.get('schema') not in ('layerwise-lr/eta-table-torch@1', 'layerwise-lr/lr-table-torch@1'):
+        raise ValueError(f"expected an eta table in torch names (schema layerwise-lr/eta-table-torch@1), got {table.get('schema')!r}")
     by_name = {}
     for e in table['entries']:
         by_name.setdefault(e['name'], []).append(e)
@@ -104,7 +105,7 @@ def build(arch, num_classes):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--weights', required=True, help='safetensors in torch layout (lwlr convert --format torch)')
-    ap.add_argument('--lr-table', required=True, help='LR table in torch names (lwlr convert --lr-table ... --format torch)')
+    ap.add_argument('--eta-table', '--lr-table', dest='eta_table', required=True, help='eta table in torch names (lwlr convert --eta-table ... --format torch); --lr-table: its 0.1 name')
     ap.add_argument('--arch', default='resnet18-cifar', choices=['resnet18', 'resnet18-cifar', 'resnet50', 'resnet50-cifar'])
     ap.add_argument('--num-classes', type=int, default=10)
     ap.add_argument('--lr', type=float, default=0.1)
@@ -119,7 +120,7 @@ def main():
         raise SystemExit(f'{a.weights}: unexpected keys {result.unexpected_keys[:5]}')
     if extra:
         print(f'note: {len(extra)} tensors not in {a.weights} keep their torch init (first: {extra[:3]})')
-    with open(a.lr_table) as f:
+    with open(a.eta_table) as f:
         table = json.load(f)
     groups = param_groups(model, table, a.lr, a.weight_decay)
     opt = torch.optim.SGD(groups, lr=a.lr, momentum=a.momentum, weight_decay=a.weight_decay)

@@ -25,7 +25,7 @@ common=(--model mlp --data fashion-mnist --width "$WIDTH" --depth "$DEPTH" --bat
 mkdir -p "$OUT"
 
 echo "== 1. Layer-wise learning rates of the MLP (Algorithm 1: T = one epoch = 235 minibatches of 256, no updates)"
-npx lwlr lr "${common[@]}" --steps 235 --out "$OUT/lr.json"
+npx lwlr lr "${common[@]}" --steps 235 --out "$OUT/eta.json"
 
 train() { # $1 = run name, rest = scheme flags
   local name=$1; shift
@@ -35,7 +35,7 @@ train() { # $1 = run name, rest = scheme flags
     --warmup-epochs 1 --quiet --overwrite --out "$OUT/$name" "$@"
 }
 train uniform --lr-scheme uniform
-train layerwise --lr-scheme layerwise --lr-table "$OUT/lr.json"   # the table measured above
+train layerwise --lr-scheme layerwise --eta-table "$OUT/eta.json"   # the table measured above
 
 echo
 echo "== Uniform vs layer-wise (final epoch; train loss = mean over the last epoch)"

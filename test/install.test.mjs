@@ -179,8 +179,8 @@ test('TypeScript: the quickstart type-checks as ESM and CommonJS; the packages\'
   // tfjs-core's) check under strict, imported from ESM and from CommonJS (require of an ES module, TS >= 5.8).
   const core = `import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, available, type BackendChoice } from 'tfjs-backend-onednn';
-import { type Batch, LRTable, measureLayerwiseLR, meanSoftmaxCrossEntropy, paramsFromVariables, SGD, AdamW } from 'layerwise-lr';
-export async function run(batches: Batch[]): Promise<LRTable> {
+import { type Batch, EtaTable, measureLayerwiseLR, meanSoftmaxCrossEntropy, paramsFromVariables, SGD, AdamW } from 'layerwise-lr';
+export async function run(batches: Batch[]): Promise<EtaTable> {
   const choice: BackendChoice = available ? 'onednn' : 'auto';
   await selectBackend(choice);
   const w = tf.variable(tf.zeros([784, 10]));

@@ -51,7 +51,7 @@ test('lwlr train on a text folder: loss, perplexity and bits per byte; resume bi
   assert.ok((last.testLoss as number) < (evals[0]!.testLoss as number) + 0.5);
   assert.ok(Math.abs((last.testPerplexity as number) - Math.exp(last.testLoss as number)) < 1e-9);
   assert.ok(Math.abs((last.testBitsPerByte as number) - (last.testLoss as number) / Math.LN2) < 1e-9, 'bytes: bits per byte = loss / ln 2');
-  const table = JSON.parse(readFileSync(path.join(d, 'full', 'lr-table.json'), 'utf8'));
+  const table = JSON.parse(readFileSync(path.join(d, 'full', 'eta-table.json'), 'utf8'));
   assert.equal(table.meta.init, 'fan-in');
   assert.deepEqual(table.meta.zeroGradient.names, [0, 1, 2, 3].map((i) => `blocks.${i}.attn.k.bias`));
   assert.equal(table.entries[0].name, 'tok_embed.kernel');
@@ -99,7 +99,7 @@ test('lwlr lr at fan-in and fan-out, lwlr compare, lwlr convert to Hugging Face 
   const back = lwlr('convert', '--model', 'gpt-tiny', '--from', path.join(d, 'hf.safetensors'), '--to', path.join(d, 'ours.safetensors'), '--format', 'tfjs');
   assert.equal(back.code, 0, back.err);
   assert.deepEqual(decodeSafetensors(readFileSync(path.join(d, 'ours.safetensors'))).tensors, decodeSafetensors(readFileSync(path.join(d, 'fan-in.safetensors'))).tensors);
-  const table = lwlr('convert', '--lr-table', path.join(d, 'fan-in.json'), '--format', 'torch', '--out', path.join(d, 't.json'));
+  const table = lwlr('convert', '--eta-table', path.join(d, 'fan-in.json'), '--format', 'torch', '--out', path.join(d, 't.json'));
   assert.equal(table.code, 0, table.err);
   const t = JSON.parse(readFileSync(path.join(d, 't.json'), 'utf8'));
   assert.equal(t.meta.family, 'gpt');

@@ -41,11 +41,11 @@ test('lwlr train --config: YAML keys with dashes or camelCase, flags override; c
   assert.match(lwlr('train', '--config', path.join(d, 'ref', 'config.json')).err, /--out RUN_DIR is required/);
 });
 
-test('lwlr train --config with a saved --lr-table: config.json records the table scheme and repeats the run', () => {
+test('lwlr train --config with a saved --eta-table: config.json records the table scheme and repeats the run', () => {
   const d = tmp();
   const table = path.join(d, 'lr.json');
   assert.equal(lwlr('lr', ...small.filter((x) => x !== '--log-every' && x !== '1' && x !== '--quiet'), '--steps', '2', '--out', table).code, 0);
-  const a = lwlr('train', ...small, '--epochs', '1', '--lr-table', table, '--out', path.join(d, 'a'));
+  const a = lwlr('train', ...small, '--epochs', '1', '--eta-table', table, '--out', path.join(d, 'a'));
   assert.equal(a.code, 0, a.err);
   assert.equal(JSON.parse(readFileSync(path.join(d, 'a', 'config.json'), 'utf8')).lrScheme, 'layerwise');
   const b = lwlr('train', '--config', path.join(d, 'a', 'config.json'), '--out', path.join(d, 'b'));
@@ -119,5 +119,5 @@ test('lwlr train: --accum-steps, --wd-exclude and --label-smoothing run and are 
   assert.deepEqual([cfg.accumSteps, cfg.wdExclude, cfg.labelSmoothing], [4, true, 0.1]);
   assert.ok(existsSync(path.join(d, 'a', 'metrics.csv')));
   assert.match(lwlr('train', ...small, '--label-smoothing', '1', '--out', path.join(d, 'b')).err, /--label-smoothing must be in \[0, 1\)/);
-  assert.match(lwlr('train', ...small, '--accum-steps', '0', '--out', path.join(d, 'b')).err, /--accum-steps must be >= 1/);
+  assert.match(lwlr('train', ...small, '--accum-steps', '0', '--out', path.join(d, 'b')).err, /--accum-steps must be an integer >= 1 \(got 0\)/);
 });

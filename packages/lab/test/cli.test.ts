@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LRTable } from 'layerwise-lr';
+import { EtaTable } from 'layerwise-lr';
 import { decodeSafetensors } from '../src/safetensors.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'lwlr.js');
@@ -22,7 +22,7 @@ test('lwlr lr: prints the table, writes the JSON and the init weights', () => {
   const r = lwlr('lr', ...small, '--steps', '3', '--out', path.join(dir, 'lr.json'), '--save-init', path.join(dir, 'init.safetensors'));
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /fc1\.kernel\s+kernel\s+\[784,32\]\s+25088/);
-  const table = LRTable.fromJSON(readFileSync(path.join(dir, 'lr.json'), 'utf8'));
+  const table = EtaTable.fromJSON(readFileSync(path.join(dir, 'lr.json'), 'utf8'));
   assert.deepEqual(table.names, ['fc1.kernel', 'fc1.bias', 'fc2.kernel', 'fc2.bias']);
   assert.equal(table.meta.steps, 3);
   const init = decodeSafetensors(readFileSync(path.join(dir, 'init.safetensors')));
@@ -44,7 +44,7 @@ test('lwlr train: same seed and flags give the same losses; metrics, config and 
     losses.push(lines.filter((l) => l.type === 'train').map((l) => l.loss));
     const cfg = JSON.parse(readFileSync(path.join(dir, run, 'config.json'), 'utf8'));
     assert.equal(cfg.lrScheme, 'layerwise');
-    assert.equal(LRTable.fromJSON(readFileSync(path.join(dir, run, 'lr-table.json'), 'utf8')).meta.steps, 2);
+    assert.equal(EtaTable.fromJSON(readFileSync(path.join(dir, run, 'eta-table.json'), 'utf8')).meta.steps, 2);
   }
   assert.equal(losses[0].length, 8); // 256 / 64 = 4 steps x 2 epochs, logged every step
   assert.deepEqual(losses[0], losses[1]);
@@ -57,13 +57,13 @@ test('lwlr: bad input is one line on stderr and a non-zero exit', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'lwlr-cli-'));
   const cases: Array<[string[], number, RegExp]> = [
     [['frobnicate'], 2, /^lwlr: error: unknown command 'frobnicate'/],
-    [['lr', '--model', 'resnet-9000', ...small], 1, /^lwlr: error: unknown model 'resnet-9000' \(expected one of: mlp/],
+    [['lr', '--model', 'resnet-9000', ...small], 2, /^lwlr: error: --model must be one of mlp, resnet18, .* \(got 'resnet-9000'\)/],
     [['lr', '--bogus', '1'], 2, /^lwlr: error: unknown flag --bogus/],
     [['lr', '--steps', 'many'], 2, /^lwlr: error: --steps must be a number/],
     [['lr', '--steps', '0', ...small], 2, /--steps must be >= 1/],
     [['lr', '--data', 'fashion-mnist', '--data-dir', '/nonexistent', '--backend', 'cpu'], 1, /data directory \/nonexistent does not exist/],
     [['train', ...small], 2, /--out RUN_DIR is required/],
-    [['train', '--optimizer', 'adagrad', '--out', dir], 2, /--optimizer must be one of sgd, adamw/],
+    [['train', '--optimizer', 'adagrad', '--out', dir], 2, /--optimizer must be one of adam-ng, adamw, lamb, lars, mup-adam, mup-sgd, sgd, sgd-ng, sgd-ng-adap \(got 'adagrad'\)/],
   ];
   for (const [args, code, re] of cases) {
     const r = lwlr(...args);
@@ -73,28 +73,36 @@ test('lwlr: bad input is one line on stderr and a non-zero exit', () => {
   }
 });
 
-test('lwlr train --lr-table: a table for another model is refused with the differences', () => {
+test('lwlr train --eta-table: a table for another model is refused with the differences', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'lwlr-cli-'));
   const table = path.join(dir, 'lr.json');
   assert.equal(lwlr('lr', ...small, '--steps', '1', '--out', table).code, 0);
-  const r = lwlr('train', ...small, '--width', '16', '--epochs', '1', '--lr-table', table, '--out', path.join(dir, 'run'));
+  const r = lwlr('train', ...small, '--width', '16', '--epochs', '1', '--eta-table', table, '--out', path.join(dir, 'run'));
   assert.equal(r.code, 1);
-  assert.match(r.err, /^lwlr: error: --lr-table .*fc1\.kernel/);
-  const c = lwlr('train', ...small, '--epochs', '1', '--lr-scheme', 'uniform', '--lr-table', table, '--out', path.join(dir, 'run3'));
+  assert.match(r.err, /^lwlr: error: --eta-table .*fc1\.kernel/);
+  const c = lwlr('train', ...small, '--epochs', '1', '--lr-scheme', 'uniform', '--eta-table', table, '--out', path.join(dir, 'run3'));
   assert.equal(c.code, 2);
-  assert.match(c.err, /^lwlr: error: --lr-table .* holds a 'layerwise' table but --lr-scheme is 'uniform' \(drop one of the two\)\n$/);
+  assert.match(c.err, /^lwlr: error: --eta-table .* holds a 'layerwise' table but --lr-scheme is 'uniform' \(drop one of the two\)\n$/);
   writeFileSync(path.join(dir, 'junk.json'), '{"schema": "something-else"}');
-  const j = lwlr('train', ...small, '--epochs', '1', '--lr-table', path.join(dir, 'junk.json'), '--out', path.join(dir, 'run2'));
+  const j = lwlr('train', ...small, '--epochs', '1', '--eta-table', path.join(dir, 'junk.json'), '--out', path.join(dir, 'run2'));
   assert.equal(j.code, 1);
-  assert.match(j.err, /--lr-table .*junk\.json: .*schema/);
+  assert.match(j.err, /--eta-table .*junk\.json: .*schema/);
+  // 0.1's --lr-table still works, with a warning
+  const old = lwlr('train', ...small, '--epochs', '1', '--lr-table', table, '--out', path.join(dir, 'old'));
+  assert.equal(old.code, 0, old.err);
+  assert.match(old.err, /^warning: --lr-table is deprecated; use --eta-table$/m);
 });
 
 test('lwlr train: a NaN loss stops the run with one line and exit 1, metrics so far kept', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'lwlr-cli-'));
   const r = lwlr('train', ...small, '--epochs', '2', '--lr', '1e12', '--warmup-epochs', '0', '--lr-scheme', 'uniform', '--log-every', '1', '--quiet', '--out', dir);
   assert.equal(r.code, 1, r.err);
-  assert.match(r.err, /^lwlr: error: training diverged at epoch 1 step \d+: loss is (NaN|Infinity) \(lower --lr\?\)\n$/);
+  assert.match(r.err, /^lwlr: error: training diverged at epoch 1 (step \d+: loss|\(evaluation\): test loss) is (NaN|Infinity) \(lower --lr\?\)\n$/);
   assert.ok(existsSync(path.join(dir, 'metrics.jsonl')));
+  // issue 13: --lr 1e6 used to "finish" with test loss Infinity; a loss that overflows anywhere is a divergence
+  const big = lwlr('train', ...small, '--epochs', '2', '--lr', '1e6', '--lr-scheme', 'uniform', '--quiet', '--out', path.join(dir, 'big'));
+  assert.equal(big.code, 1, big.out + big.err);
+  assert.match(big.err, /^lwlr: error: training diverged at epoch \d+ /);
 });
 
 test('lwlr train: Ctrl-C finishes the step, keeps the metrics and exits 130', async () => {
@@ -105,7 +113,7 @@ test('lwlr train: Ctrl-C finishes the step, keeps the metrics and exits 130', as
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
   let running = true;
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { running = false; resolve(code); }));
-  const guard = setTimeout(() => child.kill('SIGKILL'), 60_000); // a loaded machine starts slowly
+  const guard = setTimeout(() => child.kill('SIGKILL'), 120_000); // only against a hang: a loaded machine starts slowly
   // wait until training has logged a few steps (or the child is gone: the assertions below then say so), then interrupt
   while (running && !(existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 3)) await new Promise((r) => setTimeout(r, 20));
   child.kill('SIGINT');

@@ -1,4 +1,4 @@
-// Weights and LR tables to and from PyTorch: layout transforms by hand, names against torchvision's
+// Weights and eta tables to and from PyTorch: layout transforms by hand, names against torchvision's
 // state_dict, round trips over the zoo, the CLI, and (when /usr/bin/python3 has torch) logits in PyTorch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { collectParams, LRTable, type LRTableJSON } from 'layerwise-lr';
+import { collectParams, EtaTable, type EtaTableJSON } from 'layerwise-lr';
 import { buildModel } from '../src/models/registry.js';
 import { vit } from '../src/models/vit.js';
 import { convnext } from '../src/models/convnext.js';
@@ -18,7 +18,7 @@ import {
   fromTorchLayout, inferTorchFamily, permute, toTorchLayout, torchExtraBuffers, torchFamilyOf, torchMapping,
   weightsFromTorch, weightsToTorch, type TorchFamily, type TorchTransform, type WeightSpec,
 } from '../src/interop/torch.js';
-import { convertSafetensors, decodeTorchSafetensors, lrTableToTorch } from '../src/interop/torch-files.js';
+import { convertSafetensors, decodeTorchSafetensors, etaTableToTorch } from '../src/interop/torch-files.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pkg = path.resolve(here, '..', '..');
@@ -171,20 +171,20 @@ test('reading torch files: num_batches_tracked (I64) is dropped; foreign names a
   assert.throws(() => weightsToTorch({ 'fc.kernel': { shape: [3, 2], data: new Float32Array(6) } }, m, 'w'), /fc\.kernel has shape \[3,2\], the model \[2,3\]/);
 });
 
-/** An LR table JSON for `model` with eta = 1 + i/10 (distinct per entry). */
-function tableFor(model: tf.LayersModel): LRTableJSON {
+/** An eta table JSON for `model` with eta = 1 + i/10 (distinct per entry). */
+function tableFor(model: tf.LayersModel): EtaTableJSON {
   const entries = collectParams(model).map((p, i) => ({ name: p.name, shape: [...p.shape], numel: p.numel, kind: p.kind, G: 1, eta: 1 + i / 10 }));
-  return new LRTable(entries, { scheme: 'layerwise', steps: 1, batchSize: 1, init: 'fan-out', exponent: 0.5, seed: 0, zeroGradient: null }).toJSON();
+  return new EtaTable(entries, { scheme: 'layerwise', steps: 1, batchSize: 1, init: 'fan-out', exponent: 0.5, seed: 0, zeroGradient: null }).toJSON();
 }
 
-test('LR table to torch names: q, k, v stay separate entries (rows of attn.qkv) with their own eta', async () => {
+test('eta table to torch names: q, k, v stay separate entries (rows of attn.qkv) with their own eta', async () => {
   await tf.setBackend('cpu');
   const model = vit({ numClasses: 5, imageSize: 8, channels: 3, patchSize: 4, dim: 16, depth: 1, numHeads: 2, seed: 1 });
   const json = tableFor(model);
   model.dispose();
   assert.equal(inferTorchFamily(json.entries.map((e) => e.name)), 'vit');
-  const t = lrTableToTorch(json, 'vit');
-  assert.equal(t.schema, 'layerwise-lr/lr-table-torch@1');
+  const t = etaTableToTorch(json, 'vit');
+  assert.equal(t.schema, 'layerwise-lr/eta-table-torch@1');
   assert.equal(t.entries.length, json.entries.length);
   const qkv = t.entries.filter((e) => e.name === 'blocks.0.attn.qkv.weight');
   const eta = (n: string) => json.entries.find((e) => e.name === n)!.eta;
@@ -204,7 +204,7 @@ function lwlr(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-test('lwlr convert: weights both ways (model from the metadata), an LR table, one-line usage errors', async () => {
+test('lwlr convert: weights both ways (model from the metadata), an eta table, one-line usage errors', async () => {
   await tf.setBackend('cpu');
   const dir = tmp();
   const model = buildModel('mlp', { inputShape: [4, 4, 3], numClasses: 5, width: 8, depth: 2 });
@@ -237,7 +237,7 @@ test('lwlr convert: weights both ways (model from the metadata), an LR table, on
   setWeights(again, back, 'back');
   again.dispose();
 
-  r = lwlr('convert', '--lr-table', path.join(dir, 'lr.json'), '--format', 'torch', '--out', path.join(dir, 'lr-torch.json'));
+  r = lwlr('convert', '--eta-table', path.join(dir, 'lr.json'), '--format', 'torch', '--out', path.join(dir, 'lr-torch.json'));
   assert.equal(r.code, 0, r.err);
   const lt = JSON.parse(readFileSync(path.join(dir, 'lr-torch.json'), 'utf8'));
   assert.deepEqual(lt.entries.map((e: { name: string }) => e.name), ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
@@ -246,7 +246,7 @@ test('lwlr convert: weights both ways (model from the metadata), an LR table, on
     [['--from', path.join(dir, 'w.safetensors'), '--to', path.join(dir, 'x.safetensors')], /--format is required/],
     [['--model', 'mlp', '--from', path.join(dir, 'w.safetensors'), '--to', path.join(dir, 'x.safetensors'), '--format', 'torch'], /fc1\.kernel has shape \[48,8\], the model \[784,1024\].*--num-classes, --image-size/],
     [['--model', 'mlp', ...flags, '--from', path.join(dir, 't.safetensors'), '--to', path.join(dir, 'x.safetensors'), '--format', 'torch'], /already in torch layout/],
-    [['--lr-table', path.join(dir, 'lr.json'), '--format', 'tfjs', '--out', 'x.json'], /--format torch/],
+    [['--eta-table', path.join(dir, 'lr.json'), '--format', 'tfjs', '--out', 'x.json'], /--format torch/],
     [['--model', 'nope', '--format', 'torch'], /--model must be one of/],
     [['--model', 'mlp', '--from', path.join(dir, 'w.safetensors'), '--to', path.join(dir, 'dir'), '--format', 'torch'], /expected a file name ending in \.safetensors/],
   ];
@@ -311,7 +311,7 @@ test('PyTorch parity: converted weights give the same logits (torchvision resnet
     x.dispose();
     const m = torchMapping(specsOf(model), { family, inputShape: shape });
     writeFileSync(path.join(dir, `${name}.safetensors`), convertSafetensors(encodeSafetensors(readWeights(model)), m, 'torch', name).bytes);
-    if (name === 'vit') writeFileSync(path.join(dir, 'vit-table.json'), JSON.stringify(lrTableToTorch(tableFor(model), 'vit')));
+    if (name === 'vit') writeFileSync(path.join(dir, 'vit-table.json'), JSON.stringify(etaTableToTorch(tableFor(model), 'vit')));
     model.dispose();
   }
   writeFileSync(path.join(dir, 'x.safetensors'), encodeSafetensors(inputs));

@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { applyMeasurementInit, collectParams, LRTable, meanSoftmaxCrossEntropy, type LRTableJSON } from 'layerwise-lr';
+import { applyMeasurementInit, collectParams, EtaTable, meanSoftmaxCrossEntropy, type EtaTableJSON } from 'layerwise-lr';
 import 'tfjs-backend-onednn';
 import { GPT_PRESETS, gpt, gptContextLength, type GptOptions } from '../src/models/gpt.js';
 import { causalMask } from '../src/models/layers/causal-attention.js';
 import { modelWeights, readWeights, setWeights } from '../src/train/weights.js';
 import { encodeSafetensors, type NamedArray } from '../src/safetensors.js';
 import { inferTorchFamily, torchFamilyOf, torchMapping, weightsFromTorch, weightsToTorch } from '../src/interop/torch.js';
-import { convertSafetensors, lrTableToTorch } from '../src/interop/torch-files.js';
+import { convertSafetensors, etaTableToTorch } from '../src/interop/torch-files.js';
 import { checkRoundTrip, paramCount } from './models-helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -231,9 +231,9 @@ test('Hugging Face GPT-2 names: fused c_attn columns, transposed wte, tied lm_he
   }
 });
 
-function tableFor(model: tf.LayersModel): LRTableJSON {
+function tableFor(model: tf.LayersModel): EtaTableJSON {
   const entries = collectParams(model).map((p, i) => ({ name: p.name, shape: [...p.shape], numel: p.numel, kind: p.kind, G: 1, eta: 1 + i / 10 }));
-  return new LRTable(entries, { scheme: 'layerwise', steps: 1, batchSize: 1, init: 'fan-in', exponent: 0.5, seed: 0, zeroGradient: null }).toJSON();
+  return new EtaTable(entries, { scheme: 'layerwise', steps: 1, batchSize: 1, init: 'fan-in', exponent: 0.5, seed: 0, zeroGradient: null }).toJSON();
 }
 
 test('PyTorch parity: a Hugging Face-style GPT-2 module with the converted weights gives the same logits (< 1e-5); per-column etas of c_attn', async (t) => {
@@ -256,7 +256,7 @@ test('PyTorch parity: a Hugging Face-style GPT-2 module with the converted weigh
     x.dispose();
     const map = torchMapping(modelWeights(m).map((w) => ({ name: w.name, shape: [...w.variable.shape] })), { family: 'gpt' });
     writeFileSync(path.join(dir, `${name}.safetensors`), convertSafetensors(encodeSafetensors(readWeights(m)), map, 'torch', name).bytes);
-    writeFileSync(path.join(dir, `${name}-table.json`), JSON.stringify(lrTableToTorch(tableFor(m), 'gpt')));
+    writeFileSync(path.join(dir, `${name}-table.json`), JSON.stringify(etaTableToTorch(tableFor(m), 'gpt')));
     cfg[name] = { vocab: TINY.vocabSize, ctx: TINY.contextLength, depth: TINY.depth, dim: TINY.dim, heads: TINY.numHeads, tied: tieHead };
     m.dispose();
   }

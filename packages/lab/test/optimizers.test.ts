@@ -5,8 +5,8 @@ import {
   AdamW, SGD, applyMeasurementInit, applyMupInit, collectParams, cosineWithWarmup, createOptimizer, mupTable,
   polynomialDecayWithWarmup, schemeTable, type ChainOptimizer, type ParamInfo,
 } from 'layerwise-lr';
-import { makeOptimizer, mupBaseShapes, optimizerTable, optimizerChoiceFromFlags, OPTIMIZER_FLAGS, OPTIMIZER_NAMES, type OptimizerChoice } from '../src/train/optimizers.js';
-import { parseFlags, UsageError } from '../src/cli/args.js';
+import { makeOptimizer, mupBaseShapes, optimizerNames, optimizerTable, type OptimizerChoice } from '../src/train/optimizers.js';
+import { UsageError } from '../src/errors.js';
 import { mlp } from '../src/models/mlp.js';
 
 await tf.setBackend('cpu');
@@ -50,7 +50,7 @@ const DIRECT: Record<string, (p: ParamInfo[], eta: ReturnType<typeof schemeTable
 
 test('makeOptimizer: every --optimizer builds, takes 3 steps without NaN or leaks, and equals the library optimizer used directly', () => {
   const mupBase = mupBaseShapes('mlp', { ...DATA, depth: 3 }, 4);
-  for (const name of OPTIMIZER_NAMES) {
+  for (const name of optimizerNames()) {
     const a = tinyModel();
     const b = tinyModel();
     const uniform = schemeTable(a.params, 'uniform');
@@ -113,14 +113,4 @@ test('makeOptimizer: combinations the paper does not make are one-line usage err
   assert.throws(() => makeOptimizer(a.params, uniform, { ...base, optimizer: 'mup-sgd', init: 'fan-out', mupBase: mupBaseShapes('mlp', { ...DATA, depth: 3 }, 4) }, 4), /needs --init fan-in/);
   assert.throws(() => makeOptimizer(a.params, uniform, { ...base, optimizer: 'lars', beta1: 0.8 }, 4), /Adam knobs/);
   a.model.dispose();
-});
-
-test('optimizerChoiceFromFlags: flags -> choice, mup base shapes, early scheme check', () => {
-  const flags = (argv: string[]) => parseFlags(argv, { ...OPTIMIZER_FLAGS, model: { type: 'string', default: 'mlp', help: '' }, depth: { type: 'int', default: 3, help: '' }, epochs: { type: 'int', default: 2, help: '' }, 'lr-scheme': { type: 'string', default: 'layerwise', help: '' }, 'lr-table': { type: 'string', help: '' }, init: { type: 'string', default: 'fan-out', help: '' } }).flags;
-  const c = optimizerChoiceFromFlags(flags(['--optimizer', 'mup-adam', '--mup-base-width', '4', '--lr-scheme', 'uniform', '--init', 'fan-in', '--beta1', '0.8']), DATA);
-  assert.equal(c.beta1, 0.8);
-  assert.deepEqual(c.mupBase, { 'fc1.kernel': [16, 4], 'fc1.bias': [4], 'fc2.kernel': [4, 4], 'fc2.bias': [4], 'fc3.kernel': [4, 3], 'fc3.bias': [3] });
-  assert.throws(() => optimizerChoiceFromFlags(flags(['--optimizer', 'lamb']), DATA), /--optimizer lamb .* use --lr-scheme uniform \(got 'layerwise'\)/);
-  assert.throws(() => optimizerChoiceFromFlags(flags(['--optimizer', 'sgd', '--mup-base-width', '4']), DATA), /--mup-base-width is for --optimizer mup-sgd or mup-adam/);
-  assert.throws(() => mupBaseShapes('resnet18', DATA, 4), /has no width family/);
 });

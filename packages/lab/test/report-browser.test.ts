@@ -112,3 +112,54 @@ test('report of 20 runs x 100k logged steps: curves downsampled, page bounded, l
     await browser.close();
   }
 });
+
+test('report cosmetics in Chromium (issue 13): one eta scale for all runs, legends with the kinds present, named x axes, overlapping curves visible, full page width; a screenshot', { skip, timeout: 90_000 }, async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lwlr-report-look-'));
+  const a = writeRun(path.join(dir, 'a'), { blocks: 3 }); // etas 0.01 .. 10
+  const b = writeRun(path.join(dir, 'b'), { blocks: 2, etaScale: 10, lr: 0.2 }); // etas 0.1 .. 100
+  const twin = writeRun(path.join(dir, 'a-again'), { blocks: 3 }); // a's curves exactly: they overlap
+  const deep = writeRun(path.join(dir, 'deep'), { blocks: 20, lr: 0.05 }); // 125 tensors: blocks label the x axis
+  const out = path.join(dir, 'report.html');
+  const r = spawnSync(process.execPath, [bin, 'report', a, b, twin, deep, '--out', out], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '', 'no warnings from the chart compiler');
+  const browser = await chromium.launch({ executablePath: CHROMIUM });
+  try {
+    const { page, errors } = await open(browser, out);
+    const figs = await page.evaluate(() => [...document.querySelectorAll('figure.chart:not([hidden])')].map((f) => ({
+      id: (f as HTMLElement).dataset.chart!,
+      width: f.querySelector('svg')!.getBoundingClientRect().width,
+      page: (document.querySelector('h1') as HTMLElement).getBoundingClientRect().width,
+      axes: [...f.querySelectorAll('[aria-roledescription="axis"]')].map((g) => g.getAttribute('aria-label') ?? ''),
+      legends: [...f.querySelectorAll('[aria-roledescription="legend"]')].map((g) => g.getAttribute('aria-label') ?? ''),
+      xLabels: [...(f.querySelector('[aria-roledescription="axis"]')?.querySelectorAll('.role-axis-label text') ?? [])].map((x) => x.textContent ?? ''),
+      strokes: [...f.querySelectorAll('g.curves_marks > path')].map((p) => p.getAttribute('stroke-width')),
+    })));
+    const fig = (id: string) => figs.find((f) => f.id === id)!;
+    const eta = figs.filter((f) => f.id.startsWith('eta-'));
+    assert.equal(eta.length, 8);
+    // one y scale for every eta map (b's etas reach 100, a's go down to 0.01)
+    for (const f of eta) assert.match(f.axes[1]!, /^Y-axis titled 'eta \(log scale\)' for a log scale with values from 0\.001 to 100$/, f.id);
+    // the legend lists the kinds the table has, in the library's order (no 'embedding' in these ResNet-like tables)
+    assert.match(fig('eta-all-a').legends[0]!, /with 4 values: kernel, bias, scale, shift$/);
+    assert.match(fig('eta-kernels-a').legends[0]!, /with 1 value: kernel$/);
+    // x axes: tensor names (up to 40 tensors), or block names and the tensors outside blocks
+    assert.deepEqual(fig('eta-all-a').xLabels.slice(0, 4), ['conv1.kernel', 'bn1.gamma', 'bn1.beta', 'layer1.0.conv1.kernel']);
+    assert.ok(fig('eta-all-deep').xLabels.includes('layer1.7') && fig('eta-all-deep').xLabels.includes('conv1.kernel'), fig('eta-all-deep').xLabels.join(' '));
+    assert.ok(!fig('eta-all-deep').xLabels.some((l) => /^\d+$/.test(l)), 'no tensor numbers');
+    assert.match(fig('eta-all-deep').axes[0]!, /blocks labelled/);
+    // a run whose curve covers another's exactly: the lines differ in width, so both show
+    const strokes = fig('loss-step-log').strokes;
+    assert.equal(strokes.length, 4);
+    assert.equal(new Set(strokes).size, 4, `stroke widths ${strokes}`);
+    // every chart uses the page's width
+    for (const f of figs) assert.ok(f.width >= 0.85 * f.page, `${f.id}: ${f.width.toFixed(0)} px of ${f.page.toFixed(0)}`);
+    const shot = path.join(dir, 'report.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    t.diagnostic(`screenshot: ${shot}`);
+    assert.ok(statSync(shot).size > 10_000);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,13 +1,13 @@
 // Run and sweep directories as `lwlr train` and the sweep helper write them, generated for the report tests.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { LRTable, type LRTableJSON } from 'layerwise-lr';
+import { EtaTable, type EtaTableJSON } from 'layerwise-lr';
 import type { RunData, SweepResults } from '../src/report/load.js';
 
 type Kind = 'kernel' | 'bias' | 'scale' | 'shift' | 'embedding';
 
 /** A ResNet-like table: stem, `blocks` blocks of conv+bn pairs, head; etas spread over three decades. */
-export function fakeTable(blocks = 3): LRTableJSON {
+export function fakeTable(blocks = 3, etaScale = 1): EtaTableJSON {
   const rows: Array<[string, number[], Kind]> = [['conv1.kernel', [3, 3, 3, 8], 'kernel'], ['bn1.gamma', [8], 'scale'], ['bn1.beta', [8], 'shift']];
   for (let b = 0; b < blocks; b++) {
     for (const c of [1, 2]) {
@@ -16,25 +16,25 @@ export function fakeTable(blocks = 3): LRTableJSON {
   }
   rows.push(['fc.kernel', [8, 10], 'kernel'], ['fc.bias', [10], 'bias']);
   const json = {
-    schema: 'layerwise-lr/lr-table@1',
+    schema: 'layerwise-lr/eta-table@1',
     meta: { scheme: 'layerwise', steps: 4, batchSize: 32, init: 'fan-out', exponent: 0.5, seed: 0, zeroGradient: null, libraryVersion: '0.1.0', createdAt: '2026-01-01T00:00:00.000Z', warnings: [] },
     entries: rows.map(([name, shape, kind], i) => ({
-      name, shape, numel: shape.reduce((a, b) => a * b, 1), kind, G: 1 / (1 + i), eta: 10 ** (-2 + (3 * i) / (rows.length - 1)),
+      name, shape, numel: shape.reduce((a, b) => a * b, 1), kind, G: 1 / (1 + i), eta: etaScale * 10 ** (-2 + (3 * i) / (rows.length - 1)),
     })),
   };
-  return LRTable.fromJSON(JSON.stringify(json)).toJSON(); // fills in the signature
+  return EtaTable.fromJSON(JSON.stringify(json)).toJSON(); // fills in the signature
 }
 
-export interface FakeRunOptions { scheme?: string; lr?: number; epochs?: number; stepsPerEpoch?: number; val?: boolean; blocks?: number; seed?: number }
+export interface FakeRunOptions { scheme?: string; lr?: number; epochs?: number; stepsPerEpoch?: number; val?: boolean; blocks?: number; seed?: number; etaScale?: number }
 
-/** Writes config.json, lr-table.json and metrics.jsonl; the loss decays from ~2.3 with a little noise. */
+/** Writes config.json, eta-table.json and metrics.jsonl; the loss decays from ~2.3 with a little noise. */
 export function writeRun(dir: string, o: FakeRunOptions = {}): string {
   const epochs = o.epochs ?? 3, spe = o.stepsPerEpoch ?? 10, lr = o.lr ?? 0.1;
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify({
     command: 'train', argv: ['--out', dir], model: 'resnet18-cifar', data: 'synthetic', optimizer: 'sgd', lr, epochs, lrScheme: o.scheme ?? 'layerwise', seed: o.seed ?? 0, out: dir,
   }, null, 2));
-  writeFileSync(path.join(dir, 'lr-table.json'), JSON.stringify(fakeTable(o.blocks), null, 2));
+  writeFileSync(path.join(dir, 'eta-table.json'), JSON.stringify(fakeTable(o.blocks, o.etaScale), null, 2));
   const lines: string[] = [];
   let t = 0;
   for (let e = 1; e <= epochs; e++) {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { blockOf, blockSpans } from '../src/report/blocks.js';
 import { lttbIndices, downsample } from '../src/report/downsample.js';
-import { loadInput, parseMetrics, type SweepData } from '../src/report/load.js';
+import { loadInput, type SweepData } from '../src/report/load.js';
 import { configDiff } from '../src/report/summary.js';
 import { curveAxis, curvePoints, curveSpec, etaMapSpec, heatmapAxes, heatmapCells, heatmapSpec, lossByStepSpec } from '../src/report/specs.js';
 import { renderSVG, svgSize } from '../src/report/render.js';
@@ -65,22 +65,6 @@ test('LTTB: known answer, keeps ends and spikes, bounded size; short series unto
   assert.ok(idx.every((v, i) => i === 0 || v > idx[i - 1]), 'increasing');
   const pts = downsample(Array.from({ length: 10 }, (_, i) => ({ s: i, l: i % 3 })), 4, (p) => p.s, (p) => p.l);
   assert.equal(pts.length, 4);
-});
-
-test('parseMetrics: train/eval records, unknown types and extra fields ignored, partial last line skipped, bad lines name the line', () => {
-  const text = [
-    '{"type":"train","epoch":1,"step":1,"loss":2.5,"lr":0.1,"imagesPerSec":10,"time":0.1}',
-    '{"type":"lr","epoch":1,"step":1,"whatever":3}',
-    '{"type":"eval","epoch":1,"step":1,"trainLoss":2,"testLoss":2.1,"testAcc":0.5,"valAcc":0.4,"valLoss":2.2,"extra":1,"time":0.2}',
-    '{"type":"train","epoch":2,"step":2,"loss":null,"lr":0.1,"imagesPerSec":10,"time":0.3}',
-    '{"type":"train","epo',
-  ].join('\n');
-  const m = parseMetrics(text, 'x/metrics.jsonl');
-  assert.equal(m.train.length, 2);
-  assert.ok(Number.isNaN(m.train[1].loss));
-  assert.deepEqual(m.evals[0], { epoch: 1, step: 1, trainLoss: 2, testLoss: 2.1, testAcc: 0.5, time: 0.2, valLoss: 2.2, valAcc: 0.4 });
-  assert.throws(() => parseMetrics('{"type":"train","epoch":1,"step":1}\nnot json\n{"type":"train","epoch":1,"step":2}\n', 'x/metrics.jsonl'), /^Error: x\/metrics\.jsonl:2: not a JSON object$/);
-  assert.throws(() => parseMetrics('{"type":"train"}\n', 'f'), /f:1: expected a record with numeric epoch and step/);
 });
 
 test('configDiff: only keys that differ (missing counts), argv/out/command left out', () => {
@@ -203,16 +187,16 @@ test('lwlr report: one-line errors for missing, non-run and invalid inputs', () 
   const badMetrics = writeRun(path.join(dir, 'bad-metrics'));
   appendFileSync(path.join(badMetrics, 'metrics.jsonl'), 'garbage\n{"type":"train","epoch":1,"step":1}\n');
   const badTable = writeRun(path.join(dir, 'bad-table'));
-  writeFileSync(path.join(badTable, 'lr-table.json'), '{"schema":"layerwise-lr/lr-table@1","meta":{},"entries":[]}');
+  writeFileSync(path.join(badTable, 'eta-table.json'), '{"schema":"layerwise-lr/eta-table@1","meta":{},"entries":[]}');
   const badSweep = writeSweep(path.join(dir, 'bad-sweep'), { format: 'something-else' });
   const notJSON = writeRun(path.join(dir, 'not-json'));
   writeFileSync(path.join(notJSON, 'config.json'), '{');
   const cases: Array<[string[], RegExp]> = [
     [[path.join(dir, 'missing')], /^lwlr: error: .*missing: no such directory$/],
-    [[dir], /: not a run directory \(no metrics\.jsonl or lr-table\.json\) nor a sweep directory \(no results\.json\)$/],
+    [[dir], /: not a run directory \(no metrics\.jsonl or eta-table\.json\) nor a sweep directory \(no results\.json\)$/],
     [[path.join(good, 'config.json')], /config\.json: not a directory \(expected a run or sweep directory\)$/],
     [[badMetrics], /bad-metrics\/metrics\.jsonl:34: not a JSON object$/],
-    [[badTable], /bad-table\/lr-table\.json: LR table: meta\.scheme must be one of/],
+    [[badTable], /bad-table\/eta-table\.json: eta table: meta\.scheme must be one of/],
     [[badSweep], /bad-sweep\/results\.json: expected "format": "lwlr-sweep@1"$/],
     [[notJSON], /not-json\/config\.json: not valid JSON/],
     [[], /^lwlr: error: give at least one RUN_DIR or SWEEP_DIR/],

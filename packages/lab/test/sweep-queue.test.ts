@@ -185,7 +185,7 @@ test('lwlr sweep --queue: two worker processes drain a 6-trial grid, one is kill
     assert.equal(readMarker(path.join(out, 'trials', trial))?.resumed, true, b.text);
     assert.ok(lines.some((l) => l.includes(`${trial}: done (resumed)`)), lines.join('\n'));
     // the files came back: the report reads DIR/trials/<id>/ without the workers' disk
-    for (const f of ['config.json', 'lr-table.json', 'metrics.jsonl', 'metrics.csv', 'log.txt']) assert.ok(existsSync(path.join(out, 'trials', trial, f)), f);
+    for (const f of ['config.json', 'eta-table.json', 'metrics.jsonl', 'metrics.csv', 'log.txt']) assert.ok(existsSync(path.join(out, 'trials', trial, f)), f);
     assert.ok(!existsSync(path.join(out, 'trials', trial, 'checkpoint')), 'checkpoints stay with the workers');
     // the same grid and seeds on the local executor: the same numbers, bit for bit
     const local = await new SweepRun({ config, out: tmp(), workers: 2, log: () => {} }).run();

@@ -149,9 +149,10 @@ test('lwlr sweep: stop() (Ctrl-C) leaves the running trials pending and unmarked
   const config = sweepConfigFrom({ ...BASE, limit: 512, epochs: 40, 'batch-size': 8, grid: { lr: [0.01, 0.02, 0.03] } }, 's.yaml');
   const run = new SweepRun({ config, out, workers: 2, log: quiet });
   const pending = run.run();
-  // Ctrl-C once both running trials are training (each wrote its first epoch's checkpoint), however slow the machine
-  const ids = ['lr-0.01', 'lr-0.02'];
-  while (!ids.every((id) => existsSync(path.join(out, 'trials', id, 'checkpoint')))) await new Promise((res) => setTimeout(res, 100));
+  // stop once both running trials have checkpointed (polled, not a fixed delay: the machine may be busy)
+  const ids = expandTrials(config).map((t) => t.id);
+  const checkpointed = () => ids.filter((id) => existsSync(path.join(out, 'trials', id, 'checkpoint', 'state.json'))).length;
+  while (checkpointed() < 2) await new Promise((resolve) => setTimeout(resolve, 50));
   run.stop();
   const r = await pending;
   assert.ok(r.trials.every((t) => t.status === 'pending'), r.trials.map((t) => `${t.status} ${t.error}`).join('; '));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import * as path from 'node:path';
-import type { LRTableJSON } from 'layerwise-lr';
+import type { EtaTableJSON } from 'layerwise-lr';
 import { tensorBoardSink } from '../src/tensorboard/sink.js';
 import { crc32c, maskedCrc32c } from '../src/tensorboard/crc32c.js';
 import { histogramOf } from '../src/tensorboard/events.js';
@@ -91,7 +91,7 @@ test('histogramOf: buckets (lo, hi], counts and moments', () => {
 test('tensorBoardSink: event file with version, scalars, eta histogram and text, read back independently', () => {
   const run = mkdtempSync(path.join(tmpdir(), 'lwlr-tb-'));
   const sink = tensorBoardSink(run);
-  const table: LRTableJSON = {
+  const table: EtaTableJSON = {
     schema: 'layerwise-lr/lr-table@1',
     meta: { scheme: 'layerwise', steps: 2, batchSize: 4, init: 'fan-out', gradNorm: 'l1', elementwise: null, exponent: 0.5, seed: 0, zeroGradient: null, signature: 's', libraryVersion: '0', createdAt: '', warnings: [] },
     entries: [
@@ -100,7 +100,7 @@ test('tensorBoardSink: event file with version, scalars, eta histogram and text,
       { name: 'fc2.kernel', shape: [3, 2], numel: 6, kind: 'kernel', G: 3, eta: 1 },
     ],
   };
-  sink.lrTable!(table);
+  sink.etaTable!(table);
   sink.write({ type: 'train', epoch: 1, step: 20, loss: 0.5, lr: 0.1, imagesPerSec: 1000, time: 1 });
   sink.write({ type: 'eval', epoch: 1, step: 300, trainLoss: 0.4, testLoss: 0.75, testAcc: 0.875, time: 2 });
   sink.write({ type: 'train', epoch: 2, step: 2 ** 40 + 3, loss: 0.25, lr: 0.05, imagesPerSec: 900, time: 3 });
@@ -119,15 +119,15 @@ test('tensorBoardSink: event file with version, scalars, eta histogram and text,
   const scalars = (e: Map<number, Raw[]>) => Object.fromEntries(values(e).map((v) => [str(v.get(1)![0]), f32(v.get(2)![0])]));
   const step = (e: Map<number, Raw[]>) => (e.get(2)?.[0] as bigint | undefined) ?? 0n;
 
-  // the LR table: histogram of log10 eta = [-1, 1, 0], and markdown text for the text plugin
+  // the eta table: histogram of log10 eta = [-1, 1, 0], and markdown text for the text plugin
   const [histo, text] = values(events[1]);
   assert.equal(step(events[1]), 0n);
-  assert.equal(str(histo.get(1)![0]), 'lr_table/log10_eta');
+  assert.equal(str(histo.get(1)![0]), 'eta_table/log10_eta');
   const h = decode(histo.get(5)![0] as Buffer);
   assert.deepEqual([f64(h.get(1)![0]), f64(h.get(2)![0]), f64(h.get(3)![0]), f64(h.get(4)![0]), f64(h.get(5)![0])], [-1, 1, 3, 0, 2]);
   assert.equal(doubles(h.get(7)![0]).reduce((a, b) => a + b, 0), 3);
   assert.equal(doubles(h.get(6)![0]).at(-1), 1);
-  assert.equal(str(text.get(1)![0]), 'lr_table/etas');
+  assert.equal(str(text.get(1)![0]), 'eta_table/etas');
   const tensor = decode(text.get(8)![0] as Buffer);
   assert.equal(tensor.get(1)![0], 7n); // DT_STRING
   assert.match(str(tensor.get(8)![0]), /\| 1 \| fc1\.bias \| \[3\] \| 3 \| bias \| 2\.000 \| 10\.00 \|/);

@@ -11,7 +11,7 @@ import { collectParams, schemeTable } from 'layerwise-lr';
 import { setupRun, initForTraining, type RunSetup } from '../src/train/setup.js';
 import { trainLoop, DivergenceError, type LoopOptions } from '../src/train/loop.js';
 import { makeOptimizer, type OptimizerChoice } from '../src/train/optimizers.js';
-import { RunDir } from '../src/train/metrics.js';
+import { RunDir } from '../src/train/run-dir.js';
 import { checkpointDir, loadCheckpoint, restoreCheckpoint, rollBackMetrics, saveCheckpoint } from '../src/train/checkpoint.js';
 import { readWeights } from '../src/train/weights.js';
 import { loadSynthetic } from '../src/data/synthetic.js';
@@ -154,7 +154,7 @@ test('divergence: a NaN loss throws and the last good checkpoint stays byte for 
   const before = files.map((f) => readFileSync(path.join(d, 'checkpoint', f)));
   await assert.rejects(
     session({ make: mlpRun, dir: d, o, resume: true, choice: { ...sgd, lr: 1e12, warmupEpochs: 0 } }),
-    (e: Error) => e instanceof DivergenceError && /^training diverged at epoch 2 step \d+: loss is (NaN|Infinity) \(lower --lr\?\)$/.test(e.message),
+    (e: Error) => e instanceof DivergenceError && /^training diverged at epoch 2 (step \d+: loss|\(evaluation\): test loss) is (NaN|Infinity) \(lower --lr\?\)$/.test(e.message),
   );
   assert.deepEqual(files.map((f) => readFileSync(path.join(d, 'checkpoint', f))), before);
   assert.ok(!existsSync(path.join(d, 'checkpoint.tmp')));

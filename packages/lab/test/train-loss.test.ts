@@ -11,7 +11,7 @@ import { trainingLoss, trainingTarget } from '../src/train/loss.js';
 import { microBatchSizes, trainLoop } from '../src/train/loop.js';
 import { setupRun, initForTraining, measureOnTrainSplit } from '../src/train/setup.js';
 import { makeOptimizer } from '../src/train/optimizers.js';
-import { RunDir } from '../src/train/metrics.js';
+import { RunDir } from '../src/train/run-dir.js';
 import { readWeights } from '../src/train/weights.js';
 
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);

@@ -9,7 +9,8 @@ import { collectParams } from 'layerwise-lr';
 import { modelWeights, readWeights, saveWeightsFile, loadWeightsFile } from '../src/train/weights.js';
 import { decodeSafetensors } from '../src/safetensors.js';
 import { buildModel } from '../src/models/registry.js';
-import { RunDir, csvSink, CSV_COLUMNS } from '../src/train/metrics.js';
+import { csvSink, CSV_COLUMNS } from '../src/train/metrics.js';
+import { RunDir } from '../src/train/run-dir.js';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'lwlr-weights-'));
 

@@ -8,7 +8,7 @@ import { schemeTable, collectParams } from 'layerwise-lr';
 import { setupRun, initForTraining, measureOnTrainSplit, InterruptedError } from '../src/train/setup.js';
 import { trainLoop, DivergenceError, type LoopOptions } from '../src/train/loop.js';
 import { makeOptimizer, type OptimizerChoice } from '../src/train/optimizers.js';
-import { RunDir } from '../src/train/metrics.js';
+import { RunDir } from '../src/train/run-dir.js';
 import { mlp } from '../src/models/mlp.js';
 
 test('MLP: parameter names fc1.kernel ... and depth', () => {
@@ -46,7 +46,33 @@ test('training loop: a diverging run stops with a clear error', async () => {
   const bad = { ...sgd, lr: 1e12, warmupEpochs: 0 };
   const opt = makeOptimizer(run.params, schemeTable(run.params, 'uniform'), bad, run.train.batchesPerEpoch);
   const dir = new RunDir(mkdtempSync(path.join(tmpdir(), 'lwlr-train-')));
-  await assert.rejects(trainLoop(run, opt, loop, dir), (e: Error) => e instanceof DivergenceError && /training diverged at epoch \d+ step \d+: loss is (NaN|Infinity)/.test(e.message));
+  await assert.rejects(trainLoop(run, opt, loop, dir), (e: Error) => e instanceof DivergenceError && /^training diverged at epoch \d+ (step \d+: loss|\(evaluation\): test loss) is (NaN|Infinity) \(lower --lr\?\)$/.test(e.message));
+  opt.dispose();
+  run.dispose();
+});
+
+test('training loop: a test loss that overflows is a divergence too (train loss finite), before the epoch\'s record', async () => {
+  await tf.setBackend('cpu');
+  const run = await setupRun({ model: 'mlp', data: 'synthetic', limit: 128, width: 16, batchSize: 64, seed: 2 });
+  initForTraining(run, 'fan-out', 2);
+  // the test split scaled to the edge of float32: its logits overflow, while training sees ordinary batches
+  const test = run.test;
+  (run as { test: unknown }).test = {
+    count: test.count,
+    *epoch(e: number) {
+      for (const b of test.epoch(e)) {
+        const x = tf.mul(b.x, 3e38);
+        b.x.dispose();
+        yield { ...b, x };
+      }
+    },
+  };
+  const opt = makeOptimizer(run.params, schemeTable(run.params, 'uniform'), sgd, run.train.batchesPerEpoch);
+  const dir = new RunDir(mkdtempSync(path.join(tmpdir(), 'lwlr-train-')));
+  await assert.rejects(trainLoop(run, opt, loop, dir),
+    (e: Error) => e instanceof DivergenceError && /^training diverged at epoch 1 \(evaluation\): test loss is (NaN|Infinity) \(lower --lr\?\)$/.test(e.message));
+  assert.ok(dir.readMetrics().every((r) => r.type === 'train'), 'no eval record of the diverged epoch');
+  (run as { test: unknown }).test = test;
   opt.dispose();
   run.dispose();
 });

@@ -25,7 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { accumulateGradients, type BatchSource, type MeasureOptions, type MeasureTarget } from './measure.js';
-import { LRTable, type LRTableEntry, type LRTableMetaInput } from './lr-table.js';
+import { EtaTable, type EtaTableEntry, type EtaTableMetaInput } from './eta-table.js';
 import type { ParamKind } from './types.js';
 
 /** torch.optim.Adagrad's default eps, added to sqrt(sum g^2) before the division. */
@@ -53,7 +53,7 @@ export interface ElementParam {
 export interface FrozenAdagradMeasurement {
   steps: number;
   batchSize: number | null;
-  init: LRTableMetaInput['init'];
+  init: EtaTableMetaInput['init'];
   seed: number | null;
   eps?: number;
   zeroThreshold?: number;
@@ -122,7 +122,7 @@ export function frozenAdagradFromSquares(
   const mean = sum / count;
   // pass 2: the normalized multipliers, and each tensor's mean
   const multipliers: Record<string, Float32Array> = {};
-  const entries: LRTableEntry[] = [];
+  const entries: EtaTableEntry[] = [];
   const allZero: string[] = [];
   let lo = Infinity;
   let hi = -Infinity;
@@ -140,7 +140,7 @@ export function frozenAdagradFromSquares(
       if (a[j]! > hi) hi = a[j]!;
     }
     multipliers[p.name] = a;
-    const e: LRTableEntry = { name: p.name, shape: [...p.shape], numel: p.numel, kind: p.kind, G: null, eta: tensorSum / p.numel };
+    const e: EtaTableEntry = { name: p.name, shape: [...p.shape], numel: p.numel, kind: p.kind, G: null, eta: tensorSum / p.numel };
     if (tensorZeros === p.numel) {
       allZero.push(p.name);
       entries.push({ ...e, excluded: true });
@@ -153,7 +153,7 @@ export function frozenAdagradFromSquares(
     warnings.push(`${zeros} of ${total} elements have a zero gradient (sqrt(sum g^2) <= ${zeroThreshold} x median ${med.toExponential(2)}): ` +
       `multiplier 1, left out of the normalization${allZero.length ? `; whole tensors: ${allZero.join(', ')}` : ''}`);
   }
-  const summary = new LRTable(entries, {
+  const summary = new EtaTable(entries, {
     scheme: 'frozen-adagrad',
     steps: how.steps,
     batchSize: how.batchSize,
@@ -163,7 +163,7 @@ export function frozenAdagradFromSquares(
     exponent: 0.5,
     seed: how.seed,
     zeroGradient: { threshold: zeroThreshold, policy: 'exclude', medianG: med, cutoff, names: allZero },
-    signature: LRTable.signatureOf(params),
+    signature: EtaTable.signatureOf(params),
     warnings,
   });
   return new FrozenAdagradTable(summary, multipliers);
@@ -196,26 +196,26 @@ export async function measureFrozenAdagrad(
 
 /**
  * A frozen-adagrad table: the per-element multipliers (host arrays, keyed by parameter name, in the tfjs layout
- * of the parameter) and their per-tensor summary, an {@link LRTable} of scheme `frozen-adagrad` whose eta is
+ * of the parameter) and their per-tensor summary, an {@link EtaTable} of scheme `frozen-adagrad` whose eta is
  * each tensor's mean multiplier. Pass it as an optimizer's `eta`: the optimizer takes `etaMap()` and
  * `elementEtaMap()` and trains element j of tensor i with `lr * a_ij`. The factor tensors are made on first use
  * and belong to the table: `dispose()` them after the optimizer.
  *
  * @example
  * ```ts
- * const fa = FrozenAdagradTable.fromMultipliers(LRTable.fromJSON(jsonText), arraysFromSafetensors);
+ * const fa = FrozenAdagradTable.fromMultipliers(EtaTable.fromJSON(jsonText), arraysFromSafetensors);
  * fa.checkCompatible(collectParams(model));
  * const opt = new AdamW(params, { lr: 1e-3, eta: fa, weightDecay: 0.05 });
  * ```
  */
 export class FrozenAdagradTable {
-  /** Per tensor: the mean multiplier as eta, with the measurement's metadata (what `lr-table.json` holds). */
-  readonly summary: LRTable;
+  /** Per tensor: the mean multiplier as eta, with the measurement's metadata (what `eta-table.json` holds). */
+  readonly summary: EtaTable;
   /** Per parameter name: every element's multiplier a (mean 1 over all elements of all tensors). */
   readonly multipliers: Readonly<Record<string, Float32Array>>;
   private factors: Record<string, tf.Tensor> | null = null;
 
-  constructor(summary: LRTable, multipliers: Record<string, Float32Array>) {
+  constructor(summary: EtaTable, multipliers: Record<string, Float32Array>) {
     if (summary.meta.scheme !== 'frozen-adagrad') throw new Error(`frozen-adagrad: the summary table is '${summary.meta.scheme}', not 'frozen-adagrad'`);
     const missing = summary.names.filter((n) => !(n in multipliers));
     const extra = Object.keys(multipliers).filter((n) => summary.entry(n) === undefined);
@@ -252,10 +252,10 @@ export class FrozenAdagradTable {
    *
    * @example
    * ```ts
-   * const fa = FrozenAdagradTable.fromMultipliers(LRTable.fromJSON(text), { 'fc1.kernel': a1, 'fc1.bias': a2 });
+   * const fa = FrozenAdagradTable.fromMultipliers(EtaTable.fromJSON(text), { 'fc1.kernel': a1, 'fc1.bias': a2 });
    * ```
    */
-  static fromMultipliers(summary: LRTable, multipliers: Record<string, Float32Array>): FrozenAdagradTable {
+  static fromMultipliers(summary: EtaTable, multipliers: Record<string, Float32Array>): FrozenAdagradTable {
     return new FrozenAdagradTable(summary, multipliers);
   }
 
@@ -299,7 +299,7 @@ export class FrozenAdagradTable {
     return { ...this.factors };
   }
 
-  /** Throws, listing the differences, unless the table's names and shapes are the model's (as `LRTable.checkCompatible`). */
+  /** Throws, listing the differences, unless the table's names and shapes are the model's (as `EtaTable.checkCompatible`). */
   checkCompatible(params: readonly { readonly name: string; readonly shape: readonly number[] }[]): void {
     this.summary.checkCompatible(params);
   }

@@ -9,7 +9,7 @@ export * from './params.js';
 export * from './init.js';
 export * from './measure.js';
 export * from './schemes.js';
-export * from './lr-table.js';
+export * from './eta-table.js';
 export * from './optim/index.js';
 export * from './schedule.js';
 export * from './accumulate.js';

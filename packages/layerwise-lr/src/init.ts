@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, deriveSeed } from './rng.js';
-import type { InitMode, LayerLike, LayerVariableLike, LayersModelLike, ParamInfo } from './types.js';
+import { INIT_MODES, type InitMode, type LayerLike, type LayerVariableLike, type LayersModelLike, type ParamInfo } from './types.js';
 
 /** Options of {@link applyMeasurementInit}. */
 export interface MeasurementInitOptions {
@@ -19,7 +19,6 @@ export interface MeasurementInitOptions {
   model?: LayersModelLike;
 }
 
-const INIT_MODES: readonly InitMode[] = ['fan-out', 'fan-in', 'none'];
 
 /**
  * Throws unless `init` is a known init mode; returns it typed.

@@ -10,11 +10,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { applyMeasurementInit, checkInitMode, disposeWeightSnapshot, restoreWeights, snapshotWeights, type WeightSnapshot } from './init.js';
-import { LRTable, type LRTableEntry } from './lr-table.js';
+import { EtaTable, type EtaTableEntry } from './eta-table.js';
 import { collectParams, type KindOverride } from './params.js';
 import { layerwiseEtaFromG, resolveLayerwiseOptions, type ZeroGradientOptions } from './schemes.js';
 import { squaredNorm } from './optim/norm-transforms.js';
-import type { Batch, GradNorm, InitMode, LayersModelLike, ParamInfo } from './types.js';
+import { GRAD_NORMS, type Batch, type GradNorm, type InitMode, type LayersModelLike, type ParamInfo } from './types.js';
 
 /**
  * sum(|x|) in one pass with the backend's `LwlrSumAbs` kernel when it has one (tfjs-backend-onednn does),
@@ -28,8 +28,6 @@ function sumAbs(x: tf.Tensor): tf.Tensor {
   return tf.sum(tf.abs(x));
 }
 
-/** The norms G may be measured with, in a stable order (for CLIs). */
-export const GRAD_NORMS: readonly GradNorm[] = ['l1', 'l2'];
 
 /** Throws unless `g` is `'l1'` or `'l2'`. */
 export function checkGradNorm(g: unknown): GradNorm {
@@ -366,7 +364,7 @@ export async function accumulateGradients(
 /**
  * Algorithm 1 end to end: measures G ({@link measureGradientMagnitudes}), then
  * eta_i = G_i^(-p) normalized so that sum_i m_i eta_i = sum_i m_i, with zero-gradient parameters
- * (G <= threshold x median G) left out with eta = 1 by default. Returns the LR table with the
+ * (G <= threshold x median G) left out with eta = 1 by default. Returns the eta table with the
  * metadata to reproduce it. The model's weights are restored afterwards unless `keepInit`.
  *
  * @example
@@ -382,17 +380,17 @@ export async function measureLayerwiseLR(
   target: MeasureTarget,
   batches: BatchSource,
   opts: MeasureLayerwiseLROptions,
-): Promise<LRTable> {
+): Promise<EtaTable> {
   // validate the cheap options before spending T steps
   const { exponent } = resolveLayerwiseOptions({ exponent: opts?.exponent, zeroGradient: opts?.zeroGradient });
   const m = await measureGradientMagnitudes(target, batches, opts);
   const names = m.params.map((p) => p.name);
   const lw = layerwiseEtaFromG(m.G, m.params.map((p) => p.numel), { exponent, zeroGradient: opts.zeroGradient, names });
-  const entries: LRTableEntry[] = m.params.map((p, i) => {
-    const e: LRTableEntry = { name: p.name, shape: [...p.shape], numel: p.numel, kind: p.kind, G: m.G[i]!, eta: lw.eta[i]! };
+  const entries: EtaTableEntry[] = m.params.map((p, i) => {
+    const e: EtaTableEntry = { name: p.name, shape: [...p.shape], numel: p.numel, kind: p.kind, G: m.G[i]!, eta: lw.eta[i]! };
     return lw.excluded[i] ? { ...e, excluded: true } : e;
   });
-  return new LRTable(entries, {
+  return new EtaTable(entries, {
     scheme: 'layerwise',
     steps: m.steps,
     batchSize: m.batchSize,
@@ -401,7 +399,7 @@ export async function measureLayerwiseLR(
     exponent,
     seed: m.seed,
     zeroGradient: lw.zeroGradient,
-    signature: LRTable.signatureOf(m.params),
+    signature: EtaTable.signatureOf(m.params),
     warnings: lw.warnings,
   });
 }

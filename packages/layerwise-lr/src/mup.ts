@@ -44,7 +44,7 @@
  * `1/m`), not Table 3's `var 1/fan_in^2`; both are muP (any readout init that is O(1/fan_in) or smaller).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { LRTable, type LRTableEntry } from './lr-table.js';
+import { EtaTable, type EtaTableEntry } from './eta-table.js';
 import type { ParamInfo } from './types.js';
 
 /** What muP treats a tensor as (see the module doc's table). */
@@ -182,7 +182,7 @@ export function mupOutputMultiplier(shapes: readonly MupShape[]): number {
 }
 
 /**
- * muP's per-tensor learning rates as an {@link LRTable} (scheme `mup`, not normalized: muP is defined
+ * muP's per-tensor learning rates as an {@link EtaTable} (scheme `mup`, not normalized: muP is defined
  * relative to the base model, where every eta is 1). Compose with `SGD` (`optimizer: 'sgd'`) or `AdamW`
  * (`optimizer: 'adam'`) through their `eta` option.
  *
@@ -194,14 +194,14 @@ export function mupOutputMultiplier(shapes: readonly MupShape[]): number {
  * const opt = new SGD(collectParams(model), { lr: 0.1, eta: table, momentum: 0.9 });
  * ```
  */
-export function mupTable(params: readonly ParamInfo[], base: MupBase, o: MupOptions): LRTable {
+export function mupTable(params: readonly ParamInfo[], base: MupBase, o: MupOptions): EtaTable {
   const shapes = mupShapes(params, base);
-  const entries: LRTableEntry[] = params.map((p, i) => ({
+  const entries: EtaTableEntry[] = params.map((p, i) => ({
     name: p.name, shape: [...p.shape], numel: p.numel, kind: p.kind, G: null, eta: mupEta(shapes[i]!, o),
   }));
-  return new LRTable(entries, {
+  return new EtaTable(entries, {
     scheme: 'mup', steps: null, batchSize: null, init: null, exponent: null, seed: null, zeroGradient: null,
-    signature: LRTable.signatureOf(params),
+    signature: EtaTable.signatureOf(params),
   });
 }
 

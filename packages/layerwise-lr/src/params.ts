@@ -1,6 +1,6 @@
 /**
  * Parameter discovery: the named, typed list of trainable tensors that Algorithm 1 measures and
- * every LR table is keyed by. Two sources: a tfjs `LayersModel` ({@link collectParams}) or a plain
+ * every eta table is keyed by. Two sources: a tfjs `LayersModel` ({@link collectParams}) or a plain
  * map of named `tf.Variable`s ({@link paramsFromVariables}).
  *
  * Fan conventions follow PyTorch's `torch.nn.init._calculate_fan_in_and_fan_out`, applied to tfjs
@@ -11,7 +11,7 @@
  * `fanOut = kh*kw*in`, which is what PyTorch computes for `ConvTranspose2d` (weight `[in, out, kh, kw]`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayerLike, LayerVariableLike, LayersModelLike, ParamInfo, ParamKind } from './types.js';
+import { PARAM_KINDS, type LayerLike, type LayerVariableLike, type LayersModelLike, type ParamInfo, type ParamKind } from './types.js';
 
 /** A rule that sets the kind of every parameter whose dotted name matches. */
 export interface KindOverride {
@@ -43,7 +43,6 @@ export interface ParamsFromVariablesOptions {
 /** Parameter names that are embedding-like whatever layer holds them (class token, position embeddings). */
 export const EMBEDDING_NAME_PATTERN = /(^|[._])(cls_token|dist_token|pos_embed|pos_embedding|relative_position_bias_table)($|[._])/;
 
-const PARAM_KINDS: readonly ParamKind[] = ['kernel', 'bias', 'scale', 'shift', 'embedding'];
 
 /** Layer classes whose weights are conv/dense kernels and biases. */
 const KERNEL_LAYERS = new Set([

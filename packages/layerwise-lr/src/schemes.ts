@@ -4,25 +4,19 @@
  * Figure 1 (uniform, depth-increasing 0.1 -> 1, depth-decreasing 2 -> 1), all normalized alike so
  * that sum_i m_i eta_i = sum_i m_i (the average per-element learning rate is the global one).
  */
-import { LRTable, type LRTableEntry, type ZeroGradientReport } from './lr-table.js';
-import type { ParamInfo } from './types.js';
+import { EtaTable, type EtaTableEntry, type ZeroGradientReport } from './eta-table.js';
+import { ETA_SCHEMES, ZERO_GRADIENT_POLICIES, type LRSchemeName, type ParamInfo, type ZeroGradientPolicy } from './types.js';
+
+export type { LRSchemeName, ZeroGradientPolicy } from './types.js';
 
 /**
- * The learning-rate schemes: measured `layerwise` (Algorithm 1), the three fixed ones, `mup` (per-tensor
- * multipliers of maximal update parametrization relative to a base model, built by `mupTable` in `mup.ts`),
- * and `frozen-adagrad` (per-element multipliers measured like Algorithm 1, built by `measureFrozenAdagrad` in
- * `frozen-adagrad.ts`; its table holds each tensor's mean multiplier).
+ * The schemes a caller picks for training (CLIs, reports), in a stable order: {@link ETA_SCHEMES} without `mup`,
+ * which has its own builder (`mupTable`) and its own optimizers (`mup-sgd`, `mup-adam`).
  */
-export type LRSchemeName = 'uniform' | 'layerwise' | 'depth-increasing' | 'depth-decreasing' | 'mup' | 'frozen-adagrad';
-
-/** The schemes of {@link schemeTable} and Algorithm 1, in a stable order (for CLIs and reports); `mup` has its own builder. */
-export const LR_SCHEMES: readonly LRSchemeName[] = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing'];
+export const LR_SCHEMES: readonly LRSchemeName[] = ETA_SCHEMES.filter((s) => s !== 'mup');
 
 /** The schemes that need no measurement. */
 export type FixedLRSchemeName = Exclude<LRSchemeName, 'layerwise' | 'mup' | 'frozen-adagrad'>;
-
-/** What to do with parameters whose gradient is zero in exact arithmetic (see {@link layerwiseEtaFromG}). */
-export type ZeroGradientPolicy = 'exclude' | 'error' | 'keep';
 
 /** Options of the zero-gradient guard. */
 export interface ZeroGradientOptions {
@@ -128,7 +122,7 @@ export function resolveLayerwiseOptions(opts: Pick<LayerwiseEtaOptions, 'exponen
   const threshold = opts.zeroGradient?.threshold ?? 1e-4;
   if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold < 0) throw new Error(`zeroGradient.threshold must be a finite number >= 0, got ${threshold}`);
   const policy = opts.zeroGradient?.policy ?? 'exclude';
-  if (!['exclude', 'error', 'keep'].includes(policy)) throw new Error(`zeroGradient.policy must be 'exclude', 'error' or 'keep', got '${String(policy)}'`);
+  if (!(ZERO_GRADIENT_POLICIES as readonly string[]).includes(policy)) throw new Error(`zeroGradient.policy must be 'exclude', 'error' or 'keep', got '${String(policy)}'`);
   return { exponent, threshold, policy };
 }
 
@@ -212,7 +206,7 @@ export function schemeRawEta(scheme: FixedLRSchemeName, count: number): number[]
 }
 
 /**
- * The LR table of a fixed scheme (`uniform`, `depth-increasing`, `depth-decreasing`) over
+ * The eta table of a fixed scheme (`uniform`, `depth-increasing`, `depth-decreasing`) over
  * parameters in order, normalized like Algorithm 1's. G is null (nothing is measured).
  *
  * @example
@@ -222,13 +216,13 @@ export function schemeRawEta(scheme: FixedLRSchemeName, count: number): number[]
  * table.etaMap(); // { 'fc1.kernel': ..., 'fc1.bias': ..., ... }
  * ```
  */
-export function schemeTable(params: readonly ParamInfo[], scheme: FixedLRSchemeName): LRTable {
+export function schemeTable(params: readonly ParamInfo[], scheme: FixedLRSchemeName): EtaTable {
   const raw = schemeRawEta(scheme, params.length);
   const eta = normalizeEta(raw, params.map((p) => p.numel));
-  const entries: LRTableEntry[] = params.map((p, i) => ({
+  const entries: EtaTableEntry[] = params.map((p, i) => ({
     name: p.name, shape: [...p.shape], numel: p.numel, kind: p.kind, G: null, eta: eta[i]!,
   }));
-  return new LRTable(entries, {
+  return new EtaTable(entries, {
     scheme,
     steps: null,
     batchSize: null,
@@ -237,6 +231,6 @@ export function schemeTable(params: readonly ParamInfo[], scheme: FixedLRSchemeN
     exponent: null,
     seed: null,
     zeroGradient: null,
-    signature: LRTable.signatureOf(params),
+    signature: EtaTable.signatureOf(params),
   });
 }

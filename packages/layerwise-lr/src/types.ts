@@ -4,13 +4,19 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
-/** What a parameter tensor is, as Algorithm 1 and the optimizers need to know it. */
-export type ParamKind =
-  | 'kernel'     // weight of a conv / dense / depthwise conv (the paper's "conv/linear" tensors)
-  | 'bias'       // additive bias of a conv / dense layer
-  | 'scale'      // norm scale (BatchNorm / LayerNorm gamma)
-  | 'shift'      // norm shift (BatchNorm / LayerNorm beta)
-  | 'embedding'; // embedding-like: class token, position embedding, relative position bias table
+/**
+ * What a parameter tensor can be, as Algorithm 1 and the optimizers need to know it (the one list; every other
+ * module, the eta table's validation and the lab's report included, reads it):
+ * - `kernel`: weight of a conv / dense / depthwise conv (the paper's "conv/linear" tensors);
+ * - `bias`: additive bias of a conv / dense layer;
+ * - `scale`: norm scale (BatchNorm / LayerNorm gamma);
+ * - `shift`: norm shift (BatchNorm / LayerNorm beta);
+ * - `embedding`: embedding-like: class token, position embedding, relative position bias table.
+ */
+export const PARAM_KINDS = ['kernel', 'bias', 'scale', 'shift', 'embedding'] as const;
+
+/** What a parameter tensor is (one of {@link PARAM_KINDS}). */
+export type ParamKind = (typeof PARAM_KINDS)[number];
 
 /** One trainable parameter tensor, with a stable dotted name (`layer2.0.conv1.kernel`). */
 export interface ParamInfo {
@@ -74,10 +80,34 @@ export interface LayersModelLike extends LayerLike {
 }
 
 /** How Algorithm 1 (re-)initializes the parameters before measuring: the paper's `fan-out`, or `fan-in`, or `none`. */
-export type InitMode = 'fan-out' | 'fan-in' | 'none';
+export const INIT_MODES = ['fan-out', 'fan-in', 'none'] as const;
+
+/** One of {@link INIT_MODES}. */
+export type InitMode = (typeof INIT_MODES)[number];
+
+/**
+ * Every scheme an eta table can come from (the one list): measured `layerwise` (Algorithm 1), the fixed
+ * `uniform`, `depth-increasing` and `depth-decreasing` (the paper's Figure 1), `mup` (maximal update
+ * parametrization relative to a base model, built by `mupTable`), and `frozen-adagrad` (per-element multipliers
+ * measured like Algorithm 1, built by `measureFrozenAdagrad`; its table holds each tensor's mean multiplier).
+ * `LR_SCHEMES` (schemes.ts) are the ones a caller picks for training.
+ */
+export const ETA_SCHEMES = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing', 'mup', 'frozen-adagrad'] as const;
+
+/** One of {@link ETA_SCHEMES}. */
+export type LRSchemeName = (typeof ETA_SCHEMES)[number];
+
+/** What Algorithm 1 does with parameters whose gradient is zero in exact arithmetic (see `layerwiseEtaFromG`). */
+export const ZERO_GRADIENT_POLICIES = ['exclude', 'error', 'keep'] as const;
+
+/** One of {@link ZERO_GRADIENT_POLICIES}. */
+export type ZeroGradientPolicy = (typeof ZERO_GRADIENT_POLICIES)[number];
 
 /**
  * How Algorithm 1 turns one minibatch's gradient g of a tensor with m elements into a number:
  * `l1` the mean absolute value sum(|g|) / m (the paper's), `l2` the root mean square sqrt(sum(g^2) / m).
  */
-export type GradNorm = 'l1' | 'l2';
+export const GRAD_NORMS = ['l1', 'l2'] as const;
+
+/** One of {@link GRAD_NORMS}. */
+export type GradNorm = (typeof GRAD_NORMS)[number];

@@ -1,5 +1,5 @@
 /**
- * The library's version, recorded in every LR table's metadata. Kept equal to `package.json`'s
+ * The library's version, recorded in every eta table's metadata. Kept equal to `package.json`'s
  * `version` (a test checks it); the library does no file I/O, so it is a constant here.
  *
  * @example

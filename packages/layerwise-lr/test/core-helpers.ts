@@ -1,4 +1,4 @@
-/** Shared helpers of the core tests (params, init, measure, schemes, lr-table). */
+/** Shared helpers of the core tests (params, init, measure, schemes, eta-table). */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { FrozenAdagradTable, frozenAdagradFromSquares, measureFrozenAdagrad } from '../src/frozen-adagrad.js';
-import { LRTable } from '../src/lr-table.js';
+import { EtaTable } from '../src/eta-table.js';
 import { paramsFromVariables } from '../src/params.js';
 import { SGD } from '../src/optim/sgd.js';
 import { AdamW } from '../src/optim/adamw.js';
@@ -80,7 +80,7 @@ test('frozen-adagrad known answer: linear model, per-element multipliers by hand
   // the weights were not updated
   NAMES.forEach((n, i) => assert.deepEqual(values(vars[n]!), P0[i]));
   // the summary survives JSON, and with the arrays rebuilds the table
-  const again = FrozenAdagradTable.fromMultipliers(LRTable.fromJSON(JSON.stringify(fa.summary)), { ...fa.multipliers });
+  const again = FrozenAdagradTable.fromMultipliers(EtaTable.fromJSON(JSON.stringify(fa.summary)), { ...fa.multipliers });
   assert.deepEqual(again.etaMap(), fa.etaMap());
   assert.equal(again.summary.meta.elementwise!.eps, 1e-10);
   // factors: multipliers / tensor mean, as tensors shaped like the parameters

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { measureGradientMagnitudes, measureLayerwiseLR, meanSoftmaxCrossEntropy } from '../src/measure.js';
 import { collectParams, paramsFromVariables } from '../src/params.js';
-import { LRTable } from '../src/lr-table.js';
+import { EtaTable } from '../src/eta-table.js';
 import type { Batch, ParamInfo } from '../src/types.js';
 import {
   assertAllClose, assertClose, assertRejects, disposeBatches, makeBatch, useCpu, values, weightValues,
@@ -79,7 +79,7 @@ test('Algorithm 1 known answer: two-layer linear model, G and eta by hand (1e-6)
   assert.equal(table.meta.init, 'none');
   assert.equal(table.meta.exponent, 0.5);
   assert.deepEqual(table.meta.zeroGradient?.names, []);
-  assert.equal(table.meta.signature, LRTable.signatureOf(params));
+  assert.equal(table.meta.signature, EtaTable.signatureOf(params));
   // weights were not updated
   assert.deepEqual(Object.values(vars).map(values), before);
   // one step only: G of batch 1
@@ -110,7 +110,7 @@ test('Algorithm 1 with gradNorm l2 known answer: G = sum_t rms(g), by hand (1e-6
   assertAllClose(table.entries.map((e) => e.eta), raw.map((r) => r / mean), 1e-6, 'eta l2');
   assert.equal(table.meta.gradNorm, 'l2');
   assert.match(table.format(), /G l2 \(rms g\)/);
-  assert.equal(LRTable.fromJSON(JSON.stringify(table)).meta.gradNorm, 'l2');
+  assert.equal(EtaTable.fromJSON(JSON.stringify(table)).meta.gradNorm, 'l2');
   // the default stays the paper's L1
   const l1 = await measureGradientMagnitudes({ params, loss }, batches, { steps: 2, init: 'none' });
   assert.equal(l1.gradNorm, 'l1');

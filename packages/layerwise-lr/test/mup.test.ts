@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { applyMupInit, mupInitScales, mupOutputMultiplier, mupShapes, mupTable, type MupOptions } from '../src/mup.js';
 import { paramsFromVariables } from '../src/params.js';
-import { LRTable } from '../src/lr-table.js';
+import { EtaTable } from '../src/eta-table.js';
 import { SGD } from '../src/optim/sgd.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { assertAllClose, detFloats, useCpu, values } from './core-helpers.js';
@@ -43,7 +43,7 @@ test('mup: 2-layer MLP at width 2x base, hand-derived roles, etas and init scale
   assert.equal(mupOutputMultiplier(s), 0.5);
   assert.equal(mupTable(params, base, { optimizer: 'sgd' }).meta.scheme, 'mup');
   // the table survives JSON (scheme 'mup' is a valid table scheme)
-  assert.equal(LRTable.fromJSON(JSON.stringify(mupTable(params, base, { optimizer: 'sgd' }).toJSON())).meta.scheme, 'mup');
+  assert.equal(EtaTable.fromJSON(JSON.stringify(mupTable(params, base, { optimizer: 'sgd' }).toJSON())).meta.scheme, 'mup');
   tf.dispose(Object.values(vars));
 });
 
@@ -98,7 +98,7 @@ test('mup: at width == base, muP is the standard parametrization with the same l
     assert.deepEqual(applyMupInit(pb, base, { optimizer }), {});
     const table = mupTable(pb, base, { optimizer });
     assert.ok(table.entries.every((e) => e.eta === 1));
-    const mk = (eta?: LRTable) => (p: ReturnType<typeof paramsFromVariables>) =>
+    const mk = (eta?: EtaTable) => (p: ReturnType<typeof paramsFromVariables>) =>
       optimizer === 'sgd' ? new SGD(p, { lr: 0.3, momentum: 0.9, eta }) : new AdamW(p, { lr: 0.01, weightDecay: 0, eta });
     const sp = train3(a, 1, mk());
     const mu = train3(b, 1, mk(table));
@@ -124,4 +124,38 @@ test('mup: absorbed readout multiplier trains the same function as the model mul
     assertAllClose(viaAbsorb, viaModel, 1e-4, optimizer);
     tf.dispose([...Object.values(model), ...Object.values(absorbed)]);
   }
+});
+
+test('registry: mup-sgd / mup-adam are SGD / AdamW with muP\'s table from the mupBase option; they take uniform (or their own mup table)', async () => {
+  const { createOptimizer, acceptsScheme, optimizerEtaTable, getOptimizerInfo } = await import('../src/optim/registry.js');
+  const { schemeTable } = await import('../src/schemes.js');
+  const base = { 'fc1.kernel': [6, 4], 'fc1.bias': [4], 'fc2.kernel': [4, 3], 'fc2.bias': [3] };
+  for (const [name, family] of [['mup-sgd', 'sgd'], ['mup-adam', 'adam']] as const) {
+    const a = paramsFromVariables(mlpVars(6, 8, 3));
+    const b = paramsFromVariables(mlpVars(6, 8, 3));
+    const uniform = schemeTable(a, 'uniform');
+    const table = optimizerEtaTable(name, a, uniform, { mupBase: base });
+    assert.equal(table.meta.scheme, 'mup');
+    assert.deepEqual(table.entries.map((e) => e.eta), mupTable(a, base, { optimizer: family }).entries.map((e) => e.eta));
+    const viaRegistry = createOptimizer(name, a, { lr: 0.1, eta: uniform, momentum: 0.9, mupBase: base });
+    const eta = mupTable(b, base, { optimizer: family });
+    const direct = family === 'sgd' ? new SGD(b, { lr: 0.1, eta, momentum: 0.9 }) : new AdamW(b, { lr: 0.1, eta, weightDecay: 1e-2 });
+    const grads = (ps: typeof a) => Object.fromEntries(ps.map((p, i) => [p.name, tf.fill(p.shape as number[], 0.1 * (i + 1))]));
+    for (let s = 0; s < 2; s++) {
+      const ga = grads(a);
+      const gb = grads(b);
+      viaRegistry.step(ga);
+      direct.step(gb);
+      tf.dispose([...Object.values(ga), ...Object.values(gb)]);
+    }
+    a.forEach((p, i) => assertAllClose(values(p.variable), values(b[i]!.variable), 0, `${name} ${p.name}`));
+    assert.ok(acceptsScheme(name, 'uniform') && acceptsScheme(name, 'mup') && !acceptsScheme(name, 'layerwise'));
+    assert.equal(getOptimizerInfo(name).schemes![0], 'uniform', 'uniform is its default scheme');
+    assert.throws(() => createOptimizer(name, a, { lr: 0.1 }), new RegExp(`${name}: needs the mupBase option`));
+    viaRegistry.dispose();
+    direct.dispose();
+  }
+  // sgd and adamw take every scheme; the paper's baselines only uniform
+  assert.ok(acceptsScheme('sgd', 'layerwise') && acceptsScheme('adamw', 'depth-decreasing'));
+  for (const n of ['sgd-ng', 'sgd-ng-adap', 'adam-ng', 'lars', 'lamb']) assert.ok(!acceptsScheme(n, 'layerwise') && acceptsScheme(n, 'uniform'), n);
 });

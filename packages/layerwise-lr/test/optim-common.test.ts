@@ -328,6 +328,26 @@ test('ChainOptimizer composition: SGD-NG known answer (p - lr*eta * g/||g||)', (
   variable.dispose();
 });
 
+test('StepContext: stepSize = global lr x eta (the deprecated lr alias equals it), baseLR the global lr', () => {
+  const variable = tf.variable(tf.tensor1d([1, 1]));
+  const p: ParamInfo = { name: 'w', shape: [2], numel: 2, kind: 'kernel', fanIn: 2, fanOut: 1, variable };
+  const seen: Array<[number, number, number, number]> = [];
+  const spy: Transform = { name: 'spy', slots: [], config: {}, update: (u, ctx) => { seen.push([ctx.stepSize, ctx.lr, ctx.baseLR, ctx.eta]); return u; } };
+  const opt = new ChainOptimizer([p], { lr: (step) => 0.1 * (step + 1), eta: { w: 3 }, transforms: [spy, scaleByLearningRate()] });
+  for (let i = 0; i < 2; i++) {
+    const g = { w: tf.tensor1d([1, 1]) };
+    opt.step(g);
+    tf.dispose(Object.values(g));
+  }
+  const close = (a: number, b: number) => Math.abs(a - b) < 1e-12;
+  assert.equal(seen.length, 2);
+  seen.forEach(([stepSize, lr, baseLR, eta], i) => {
+    assert.ok(close(baseLR, 0.1 * (i + 1)) && eta === 3 && close(stepSize, 0.3 * (i + 1)) && lr === stepSize, `${seen[i]}`);
+  });
+  opt.dispose();
+  variable.dispose();
+});
+
 test('registry: sgd and adamw by name, options over defaults, unknown name lists the known ones', () => {
   assert.ok(listOptimizers().includes('sgd') && listOptimizers().includes('adamw'));
   const params = makeParams();

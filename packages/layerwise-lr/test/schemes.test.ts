@@ -104,7 +104,7 @@ test('fixed schemes: raw values as in the paper (0.1 -> 1, 2 -> 1) and normalize
   assert.deepEqual(schemeRawEta('depth-increasing', 1), [1]);
   await assertRejects(() => schemeRawEta('layerwise' as never, 3), /needs a measurement/);
   await assertRejects(() => schemeRawEta('cosine' as never, 3), /unknown LR scheme/);
-  assert.deepEqual([...LR_SCHEMES], ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing']);
+  assert.deepEqual([...LR_SCHEMES], ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing', 'frozen-adagrad']);
 
   const vars = {
     'fc1.kernel': tf.variable(tf.zeros([4, 8])),

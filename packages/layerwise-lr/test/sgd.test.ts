@@ -131,7 +131,7 @@ test('SGD: eta scales the weight-decay term exactly like a torch group lr', () =
   assert.equal(b.variable.dataSync()[0], before);
 });
 
-test('SGD: eta from an LRTable-like object, etaDefault, and eta errors', () => {
+test('SGD: eta from an EtaTable-like object, etaDefault, and eta errors', () => {
   const k = makeParam('a.kernel', 'kernel', [1], [1]);
   const b = makeParam('a.bias', 'bias', [1], [1]);
   const table = { etaMap: () => ({ 'a.kernel': 2, 'a.bias': 0.5, 'frozen.kernel': 9 }) };

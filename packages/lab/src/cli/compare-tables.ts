@@ -1,13 +1,13 @@
 /**
  * `lwlr compare-tables REF OTHER...`: how far eta tables are from a reference table of the same model (the
  * paper's Table 3, T = 1, 10, 100 against one epoch): Spearman rank correlation, max and mean |ln(eta/eta_ref)|,
- * max and mean deviation %. Each argument is an LR table JSON (`lwlr lr --out`) or a run directory (its
- * `lr-table.json`).
+ * max and mean deviation %. Each argument is an eta table JSON (`lwlr lr --out`) or a run directory (its
+ * `eta-table.json`, or a 0.1 run's `lr-table.json`).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import * as path from 'node:path';
-import { LRTable, compareEta, type EtaComparison } from 'layerwise-lr';
+import { EtaTable, compareEta, type EtaComparison } from 'layerwise-lr';
 import { helpText, parseFlags, UsageError, type FlagSpecs } from './args.js';
+import { etaTableFile, RUN_FILES } from '../train/run-dir.js';
 
 const FLAGS: FlagSpecs = {
   json: { type: 'boolean', default: false, help: 'print a JSON array of { table, steps, ...statistics }' },
@@ -16,13 +16,13 @@ const FLAGS: FlagSpecs = {
 
 const SUMMARY = 'Compare eta tables with the first one (REF): Spearman rank correlation, max/mean |ln(eta/eta_ref)|, max/mean deviation %.';
 
-/** Reads a table from a JSON file or a run directory's `lr-table.json`; one-line errors. */
-export function readTableArg(arg: string): LRTable {
+/** Reads a table from a JSON file or a run directory's eta table; one-line errors. */
+export function readTableArg(arg: string): EtaTable {
   if (!existsSync(arg)) throw new UsageError(`${arg}: no such file or directory`, 1);
-  const file = statSync(arg).isDirectory() ? path.join(arg, 'lr-table.json') : arg;
-  if (!existsSync(file)) throw new UsageError(`${arg}: a directory without lr-table.json (expected an LR table JSON or a run directory)`, 1);
+  const file = statSync(arg).isDirectory() ? etaTableFile(arg) : arg;
+  if (!existsSync(file)) throw new UsageError(`${arg}: a directory without ${RUN_FILES.etaTable} (expected an eta table JSON or a run directory)`, 1);
   try {
-    return LRTable.fromJSON(readFileSync(file, 'utf8'));
+    return EtaTable.fromJSON(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new UsageError(`${file}: ${(e as Error).message.split('\n')[0]}`, 1);
   }
@@ -31,7 +31,7 @@ export function readTableArg(arg: string): LRTable {
 export async function compareTablesCommand(argv: string[]): Promise<number> {
   const { flags: f, positional } = parseFlags(argv, FLAGS);
   if (f.help) {
-    console.log(`${helpText('compare-tables REF OTHER...', SUMMARY, FLAGS)}\n\nREF, OTHER: LR table JSON files (lwlr lr --out) or run directories (their lr-table.json).`);
+    console.log(`${helpText('compare-tables REF OTHER...', SUMMARY, FLAGS)}\n\nREF, OTHER: eta table JSON files (lwlr lr --out) or run directories (their eta-table.json).`);
     return 0;
   }
   if (positional.length < 2) throw new UsageError('compare-tables needs a reference table and at least one other (lwlr compare-tables REF OTHER...)');

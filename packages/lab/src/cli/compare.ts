@@ -1,32 +1,37 @@
 /**
  * `lwlr compare RUN_DIR...`: the final epoch of each run side by side.
- * `lwlr compare --schemes uniform,layerwise[,...] [train flags] --out DIR`: trains each scheme (`lwlr train`
- * with `--lr-scheme S --out DIR/S`: the same seeded init and data order, only the learning rates differ), then
- * prints the table and writes it to DIR/summary.csv and DIR/summary.md.
+ * `lwlr compare --schemes uniform,layerwise[,...] [train flags] --out DIR`: trains each scheme in this process
+ * (`runTraining` with `lrScheme: S, out: DIR/S`: the same seeded init and data order, only the learning rates
+ * differ; every run's config is checked before the first starts), then prints the table and writes it to
+ * DIR/summary.csv and DIR/summary.md.
  */
-import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { LR_SCHEMES } from 'layerwise-lr';
 import { UsageError } from './args.js';
-import { parseMetrics, type EvalPoint } from '../report/load.js';
+import { resolveFlags } from './config.js';
+import { TRAIN_FLAGS, trainWithTerminal } from './train.js';
+import { resolveRunConfig } from '../train/run-config.js';
+import { readMetrics, readRunConfigFile, readRunEtaTable, runFile, RUN_FILES, type EvalPoint } from '../train/run-dir.js';
 
 type EvalLine = EvalPoint;
 
 export function readRunSummary(dir: string): { name: string; scheme: string; last: EvalLine; best: number } {
-  const metrics = path.join(dir, 'metrics.jsonl');
-  if (!existsSync(metrics)) throw new UsageError(`${dir}: no metrics.jsonl (not a run directory?)`, 1);
-  const { evals } = parseMetrics(readFileSync(metrics, 'utf8'), metrics);
+  if (!existsSync(runFile(dir, 'metrics'))) throw new UsageError(`${dir}: no ${RUN_FILES.metrics} (not a run directory?)`, 1);
+  const { evals } = readMetrics(dir);
   if (!evals.length) throw new UsageError(`${dir}: no completed epoch yet`, 1);
   let scheme = '?';
   try {
-    const cfg = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
-    scheme = cfg.lrScheme ?? '?';
-    if (cfg.lrTable) {
+    const cfg = readRunConfigFile(dir) ?? {};
+    scheme = (cfg.lrScheme as string | undefined) ?? '?';
+    const tableFile = cfg.etaTable ?? cfg.lrTable; // 0.1's key
+    if (tableFile) {
       // a saved table: its own scheme (layerwise, uniform, ...) and the file it came from
       let tableScheme = 'table';
       try {
-        tableScheme = JSON.parse(readFileSync(path.join(dir, 'lr-table.json'), 'utf8')).meta?.scheme ?? tableScheme;
+        tableScheme = readRunEtaTable(dir)?.meta.scheme ?? tableScheme;
       } catch { /* keep 'table' */ }
-      scheme = `${tableScheme} (${path.basename(cfg.lrTable)})`;
+      scheme = `${tableScheme} (${path.basename(String(tableFile))})`;
     }
   } catch { /* a run without config still compares */ }
   return { name: path.basename(path.resolve(dir)), scheme, last: evals[evals.length - 1], best: Math.max(...evals.map((e) => e.testAcc)) };
@@ -85,22 +90,29 @@ seeded init and data order into DIR/<scheme>, then prints the table and writes D
 async function trainSchemes(argv: string[]): Promise<number> {
   const s = takeFlag(argv, 'schemes');
   const o = takeFlag(s.rest, 'out');
-  const { SCHEMES, trainCommand } = await import('./train.js');
   const schemes = (s.value ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   if (!schemes.length) throw new UsageError('--schemes needs a comma-separated list of schemes');
   for (const x of schemes) {
-    if (!(SCHEMES as readonly string[]).includes(x)) throw new UsageError(`--schemes: unknown scheme '${x}' (expected ${SCHEMES.join(', ')})`);
+    if (!(LR_SCHEMES as readonly string[]).includes(x)) throw new UsageError(`--schemes: unknown scheme '${x}' (expected ${LR_SCHEMES.join(', ')})`);
   }
   if (new Set(schemes).size !== schemes.length) throw new UsageError('--schemes: a scheme is listed twice');
   if (!o.value) throw new UsageError('--out DIR is required (one run directory per scheme goes under it)');
-  for (const bad of ['lr-scheme', 'lr-table', 'resume']) {
+  for (const bad of ['lr-scheme', 'eta-table', 'lr-table', 'resume']) {
     if (o.rest.some((a) => a === `--${bad}` || a.startsWith(`--${bad}=`))) throw new UsageError(`--${bad} cannot be used with --schemes (each run gets its scheme)`);
   }
+  const { flags, positional, explicit } = resolveFlags(o.rest, TRAIN_FLAGS);
+  if (positional.length) throw new UsageError(`unexpected argument '${positional[0]}' (with --schemes, lwlr compare takes lwlr train's flags)`);
+  const given: Record<string, unknown> = {};
+  for (const k of explicit) if (!['config', 'stopAfter', 'overwrite', 'quiet', 'help'].includes(k)) given[k] = flags[k];
   const out = o.value;
-  mkdirSync(out, { recursive: true });
-  for (const scheme of schemes) {
-    console.log(`== ${scheme} -> ${path.join(out, scheme)}`);
-    const code = await trainCommand([...o.rest, '--lr-scheme', scheme, '--out', path.join(out, scheme)]);
+  // every run's config is checked before the first one starts
+  const runs = schemes.map((scheme) => ({ scheme, config: resolveRunConfig({ ...given, lrScheme: scheme, out: path.join(out, scheme) }) }));
+  // no folder before the first run has read its inputs (runTraining creates DIR/<scheme>)
+  for (const { scheme, config } of runs) {
+    console.log(`== ${scheme} -> ${config.out}`);
+    const code = await trainWithTerminal(config, {
+      overwrite: flags.overwrite as boolean, stopAfter: flags.stopAfter as number | undefined, quiet: flags.quiet as boolean, argv,
+    });
     if (code !== 0) return code;
   }
   const rows = schemes.map((x) => readRunSummary(path.join(out, x)));

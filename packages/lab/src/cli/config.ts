@@ -17,9 +17,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { flagValue, parseFlags, toCamel, UsageError, type FlagSpecs, type ParsedFlags } from './args.js';
+import { CONFIG_META_KEYS } from '../train/run-config.js';
 
-/** Keys a run's `config.json` holds besides flags (what the run found: dataset size, the command line). */
-export const CONFIG_META_KEYS: ReadonlySet<string> = new Set(['command', 'argv', 'datasetName', 'trainCount', 'testCount', 'valCount', 'lwlrVersion', 'text']);
+export { CONFIG_META_KEYS } from '../train/run-config.js';
 
 export interface ResolvedFlags {
   flags: ParsedFlags;

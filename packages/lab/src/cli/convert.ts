@@ -1,6 +1,6 @@
 /**
  * `lwlr convert`: weights between ours (safetensors in tfjs layout with our names, or a TF.js model directory)
- * and a PyTorch state_dict in safetensors (torchvision / timm names, torch layout), and LR tables to torch names. The model is built
+ * and a PyTorch state_dict in safetensors (torchvision / timm names, torch layout), and eta tables to torch names. The model is built
  * (cpu backend) only for its weight names and shapes. See `src/interop/torch.ts` for the mapping.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { buildModel, isLanguageModel, modelNames } from '../models/registry.js';
 import { loadWeightsFile, modelWeights, readWeights, saveWeightsFile, setWeights } from '../train/weights.js';
 import { decodeSafetensors, encodeSafetensors } from '../safetensors.js';
 import { inferTorchFamily, torchFamilyOf, torchMapping, type TorchFamily } from '../interop/torch.js';
-import { convertSafetensors, lrTableToTorch, type WeightsLayout } from '../interop/torch-files.js';
+import { convertSafetensors, etaTableToTorch, type WeightsLayout } from '../interop/torch-files.js';
 
 const FLAGS: FlagSpecs = {
   model: { type: 'string', help: `model: ${modelNames().join(', ')} (default: the file's metadata, as lwlr train --save-weights writes it)` },
@@ -27,17 +27,18 @@ const FLAGS: FlagSpecs = {
   from: { type: 'string', help: 'input weights: .safetensors, or a TF.js model directory (with --format torch)' },
   to: { type: 'string', help: 'output weights: .safetensors, or a TF.js model directory (with --format tfjs)' },
   format: { type: 'string', choices: ['torch', 'tfjs'], help: 'layout to write: torch (state_dict names, [out,in,kh,kw]) or tfjs (ours)' },
-  'lr-table': { type: 'string', help: 'convert this LR table (lr-table.json) to torch names instead of weights' },
-  out: { type: 'string', help: 'output of --lr-table (JSON)' },
+  'eta-table': { type: 'string', help: 'convert this eta table (eta-table.json) to torch names instead of weights' },
+  'lr-table': { type: 'string', help: 'deprecated: --eta-table' },
+  out: { type: 'string', help: 'output of --eta-table (JSON)' },
   help: COMMON_FLAGS.help,
 };
 
-const SUMMARY = `Convert weights and LR tables to and from PyTorch.
+const SUMMARY = `Convert weights and eta tables to and from PyTorch.
 
   lwlr convert --model resnet18-cifar --image-size 32 --channels 3 --from final.safetensors --to torch.safetensors --format torch
   lwlr convert --model resnet18-cifar --image-size 32 --channels 3 --from torch.safetensors --to ours.safetensors --format tfjs
   lwlr convert --model resnet18-cifar --image-size 32 --channels 3 --from torch.safetensors --to tfjs-model --format tfjs   (model.json + weights.bin)
-  lwlr convert --lr-table lr-table.json --format torch --out lr-table-torch.json   (--model optional: inferred from the names)
+  lwlr convert --eta-table eta-table.json --format torch --out eta-table-torch.json   (--model optional: inferred from the names)
   lwlr convert --model gpt-tiny --from final.safetensors --to gpt2-hf.safetensors --format torch   (Hugging Face GPT2LMHeadModel names; --vocab 50257 for --tokenizer gpt2)`;
 
 export async function convertCommand(argv: string[]): Promise<number> {
@@ -57,9 +58,11 @@ export async function convertCommand(argv: string[]): Promise<number> {
       throw new UsageError((e as Error).message);
     }
   };
-  if (f.lrTable !== undefined) return convertTable(f.lrTable as string, f.format as string, f.out as string | undefined, model === undefined ? undefined : family(model));
+  if (f.lrTable !== undefined) process.stderr.write('warning: --lr-table is deprecated; use --eta-table\n');
+  const tableFile = (f.etaTable ?? f.lrTable) as string | undefined;
+  if (tableFile !== undefined) return convertTable(tableFile, f.format as string, f.out as string | undefined, model === undefined ? undefined : family(model));
 
-  for (const k of ['from', 'to'] as const) if (!f[k]) throw new UsageError(`--${k} is required (a .safetensors file), or use --lr-table`);
+  for (const k of ['from', 'to'] as const) if (!f[k]) throw new UsageError(`--${k} is required (a .safetensors file), or use --eta-table`);
   const from = f.from as string;
   const to = f.to as string;
   const layout = f.format as WeightsLayout;
@@ -138,23 +141,23 @@ function headerMetadata(bytes: Uint8Array): Record<string, string> | undefined {
 }
 
 function convertTable(file: string, format: string, out: string | undefined, family: TorchFamily | undefined): number {
-  if (format !== 'torch') throw new UsageError('--lr-table converts to torch names only (--format torch); lwlr reads its own lr-table.json');
-  if (!out) throw new UsageError('--out is required with --lr-table (the torch table, JSON)');
-  if (!existsSync(file)) throw new UsageError(`--lr-table ${file}: no such file`, 1);
+  if (format !== 'torch') throw new UsageError('--eta-table converts to torch names only (--format torch); lwlr reads its own eta-table.json');
+  if (!out) throw new UsageError('--out is required with --eta-table (the torch table, JSON)');
+  if (!existsSync(file)) throw new UsageError(`--eta-table ${file}: no such file`, 1);
   let json: { entries?: Array<{ name?: unknown }> };
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`--lr-table ${file}: not JSON (${(e as Error).message})`);
+    throw new Error(`--eta-table ${file}: not JSON (${(e as Error).message})`);
   }
   const names = Array.isArray(json?.entries) ? json.entries.map((e) => String(e?.name)) : [];
   const fam = family ?? inferTorchFamily(names);
-  if (!fam) throw new UsageError(`--lr-table ${file}: cannot tell the architecture from its names; give --model`);
+  if (!fam) throw new UsageError(`--eta-table ${file}: cannot tell the architecture from its names; give --model`);
   let table;
   try {
-    table = lrTableToTorch(json, fam);
+    table = etaTableToTorch(json, fam);
   } catch (e) {
-    throw new Error(`--lr-table ${file}: ${(e as Error).message}`);
+    throw new Error(`--eta-table ${file}: ${(e as Error).message}`);
   }
   writeFileSync(out, `${JSON.stringify(table, null, 2)}\n`);
   const fused = Object.keys(table.meta.fused).length;

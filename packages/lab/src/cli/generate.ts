@@ -3,14 +3,13 @@
  * come from `RUN_DIR/config.json`; the weights from the run's latest checkpoint (or `--weights FILE`). Output
  * streams to stdout (the prompt, then the continuation); the same seed, weights and backend give the same text.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { selectBackend, type BackendChoice } from 'tfjs-backend-onednn';
 import { helpText, parseFlags, UsageError, type FlagSpecs } from './args.js';
 import { COMMON_FLAGS } from './common.js';
 import { buildModel, isLanguageModel } from '../models/registry.js';
 import { loadTokenizer } from '../data/tokenizers.js';
-import { checkpointDir } from '../train/checkpoint.js';
+import { checkpointWeightsFile } from '../train/checkpoint.js';
+import { readRunConfigFile, RUN_FILES } from '../train/run-dir.js';
 import { loadWeightsFile } from '../train/weights.js';
 import { generateTokens } from '../lm/generate.js';
 import type { TextInfo } from '../train/text-setup.js';
@@ -41,15 +40,13 @@ export async function generateCommand(argv: string[]): Promise<number> {
   if (!((f.temperature as number) >= 0)) throw new UsageError(`--temperature must be >= 0 (got ${f.temperature})`);
   if (f.topK !== undefined && (f.topK as number) < 1) throw new UsageError('--top-k must be >= 1');
   const dir = positional[0]!;
-  const cfgFile = path.join(dir, 'config.json');
-  if (!existsSync(cfgFile)) throw new UsageError(`${dir}: no config.json (not a run directory?)`, 1);
-  const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as { model?: string; untieHead?: boolean; text?: TextInfo };
+  const cfg = readRunConfigFile(dir) as { model?: string; untieHead?: boolean; text?: TextInfo } | null;
+  if (cfg === null) throw new UsageError(`${dir}: no ${RUN_FILES.config} (not a run directory?)`, 1);
   if (!cfg.model || !isLanguageModel(cfg.model) || !cfg.text) throw new UsageError(`${dir}: not a run of a language model (model ${cfg.model ?? '?'})`, 1);
   let weights = f.weights as string | undefined;
   if (weights === undefined) {
-    const ck = checkpointDir(dir);
-    if (!ck) throw new UsageError(`${dir}: no checkpoint yet (train first, or give --weights FILE)`, 1);
-    weights = path.join(ck, 'weights.safetensors');
+    weights = checkpointWeightsFile(dir);
+    if (weights === undefined) throw new UsageError(`${dir}: no checkpoint yet (train first, or give --weights FILE)`, 1);
   }
   await selectBackend(f.backend as BackendChoice);
   const tok = await loadTokenizer(cfg.text.tokenizer);

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { collectParams } from 'layerwise-lr';
 import { helpText, parseFlags, UsageError, type FlagSpecs } from './args.js';
 import { COMMON_FLAGS } from './common.js';
-import { buildModel } from '../models/registry.js';
+import { buildModelFor } from '../train/setup.js';
 import { torchFamilyOf, torchMapping } from '../interop/torch.js';
 
 const FLAGS: FlagSpecs = {
@@ -34,7 +34,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
   await tf.setBackend('cpu');
   (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   const size = f.imageSize as number;
-  const model = buildModel(f.model as string, {
+  const model = buildModelFor(f.model as string, {
     inputShape: [size, size, f.channels as number], numClasses: f.numClasses as number,
     width: f.width as number, depth: f.depth as number, vocabSize: f.vocab as number | undefined, untieHead: f.untieHead as boolean,
   });

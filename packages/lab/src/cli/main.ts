@@ -14,7 +14,7 @@ commands:
   sweep     run a grid of train trials in parallel processes, or through a Redis queue (results.csv, results.json)
   worker    run the trials of lwlr sweep --queue on this machine
   report    HTML report of runs and sweeps: eta maps, curves, summary, heat maps (--png: PNG/SVG files)
-  convert   weights (safetensors) to/from PyTorch state_dict names and layout; LR tables to torch names
+  convert   weights (safetensors) to/from PyTorch state_dict names and layout; eta tables to torch names
   generate  text from a trained language model (lwlr generate RUN_DIR --prompt "...")
 
 lwlr <command> --help shows the flags.`;

@@ -62,7 +62,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     const { checkQueueUrl } = await import('../sweep/queue/protocol.js');
     checkQueueUrl(url);
   }
-  if (!f.dryRun && collect === undefined) checkTrialFlags(config);
+  if (!f.dryRun && collect === undefined) checkTrialFlags(config, { checkFiles: url === undefined });
 
   let run: { run(): Promise<SweepResults>; stop(): void; readonly stopped: boolean };
   let onSigint: () => void;

@@ -22,7 +22,7 @@
  * causal-mask buffers older versions saved (`attn.bias`, `attn.masked_bias`) are ignored, and a state_dict of
  * `GPT2Model` (names without `transformer.`) is read as well.
  */
-import type { TorchTransform } from './torch.js';
+import type { TorchTransform } from './torch-naming.js';
 
 /** Where one of our weights goes in a GPT-2 state_dict. */
 export interface Gpt2Name {

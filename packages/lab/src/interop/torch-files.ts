@@ -1,6 +1,6 @@
 /**
  * Files through the torch mapping ({@link torchMapping}): safetensors weights from one layout to the other,
- * and an LR table renamed to torch state_dict names.
+ * and an eta table renamed to torch state_dict names.
  *
  * @example
  * ```ts
@@ -10,7 +10,7 @@
  * writeFileSync('w-torch.safetensors', out.bytes);
  * ```
  */
-import { LRTable, type LRTableEntry, type LRTableMeta } from 'layerwise-lr';
+import { EtaTable, type EtaTableEntry, type EtaTableMeta } from 'layerwise-lr';
 import { decodeSafetensors, encodeSafetensors } from '../safetensors.js';
 import { torchMapping, weightsFromTorch, weightsToTorch, type TorchFamily, type TorchMapping } from './torch.js';
 
@@ -76,11 +76,11 @@ export function convertSafetensors(input: Uint8Array, m: TorchMapping, to: Weigh
   return { bytes: encodeSafetensors(tensors, meta), count: Object.keys(tensors).length, missing };
 }
 
-/** The schema id of an LR table in torch names ({@link lrTableToTorch}). */
-export const TORCH_LR_TABLE_SCHEMA = 'layerwise-lr/lr-table-torch@1';
+/** The schema id of an eta table in torch names ({@link etaTableToTorch}). */
+export const TORCH_ETA_TABLE_SCHEMA = 'layerwise-lr/eta-table-torch@1';
 
-/** One row of a torch LR table: a torch tensor, or rows [begin, end) of one (a part of a fused qkv). */
-export interface TorchLRTableEntry {
+/** One row of a torch eta table: a torch tensor, or rows [begin, end) of one (a part of a fused qkv). */
+export interface TorchEtaTableEntry {
   /** The torch state_dict name. */
   name: string;
   /** The whole torch tensor's shape. */
@@ -91,7 +91,7 @@ export interface TorchLRTableEntry {
   axis?: 1;
   /** Elements of this row range (or of the tensor). */
   numel: number;
-  kind: LRTableEntry['kind'];
+  kind: EtaTableEntry['kind'];
   G: number | null;
   eta: number;
   excluded?: true;
@@ -99,16 +99,16 @@ export interface TorchLRTableEntry {
   source: string;
 }
 
-export interface TorchLRTableJSON {
-  schema: typeof TORCH_LR_TABLE_SCHEMA;
-  meta: LRTableMeta & {
+export interface TorchEtaTableJSON {
+  schema: typeof TORCH_ETA_TABLE_SCHEMA;
+  meta: EtaTableMeta & {
     layout: 'torch';
     family: TorchFamily;
     /** Torch tensors made of several of our parameters, each with the names of its parts in row order. */
     fused: Record<string, string[]>;
     note: string;
   };
-  entries: TorchLRTableEntry[];
+  entries: TorchEtaTableEntry[];
 }
 
 const FUSED_NOTE = 'A fused tensor (attn.qkv, GPT-2 attn.c_attn) has one entry per part with `rows` [begin, end) of its first axis (of axis 1 where `axis: 1`) and that part\'s eta: '
@@ -116,33 +116,35 @@ const FUSED_NOTE = 'A fused tensor (attn.qkv, GPT-2 attn.c_attn) has one entry p
   + '(a hook; exact for SGD with momentum when weight decay is applied in the same hook). examples/torch_layerwise_lr.py does this.';
 
 /**
- * An LR table (`lr-table.json`) with torch state_dict names and shapes. Parts of a fused qkv stay separate
+ * An eta table (`eta-table.json`) with torch state_dict names and shapes. Parts of a fused qkv stay separate
  * entries (same `name`, their `rows`), since q, k and v have their own eta; `meta.fused` lists them.
  * The family comes from `family` or else from the table's names ({@link inferTorchFamily}).
  *
  * @example
  * ```ts
- * const t = lrTableToTorch(JSON.parse(readFileSync('lr-table.json', 'utf8')), 'vit');
+ * const t = etaTableToTorch(JSON.parse(readFileSync('eta-table.json', 'utf8')), 'vit');
  * t.entries.filter((e) => e.name === 'blocks.0.attn.qkv.weight').map((e) => [e.rows, e.eta]);
  * ```
  */
-export function lrTableToTorch(json: unknown, family: TorchFamily): TorchLRTableJSON {
-  const table = LRTable.fromJSON(json).toJSON();
+export function etaTableToTorch(json: unknown, family: TorchFamily): TorchEtaTableJSON {
+  const table = EtaTable.fromJSON(json).toJSON();
   const m = torchMapping(table.entries.map((e) => ({ name: e.name, shape: e.shape })), { family });
   const byName = new Map(table.entries.map((e) => [e.name, e]));
-  const entries: TorchLRTableEntry[] = [];
+  const entries: TorchEtaTableEntry[] = [];
   const fused: Record<string, string[]> = {};
   for (const t of m.entries) {
     if (t.parts.length > 1) fused[t.torch] = t.parts.map((p) => p.name);
     for (const p of t.parts) {
       const e = byName.get(p.name)!;
-      const row: TorchLRTableEntry = {
+      const row: TorchEtaTableEntry = {
         name: t.torch, shape: [...t.shape], ...(t.parts.length > 1 ? { rows: p.rows, ...(t.axis === 1 ? { axis: 1 as const } : {}) } : {}),
         numel: e.numel, kind: e.kind, G: e.G, eta: e.eta, ...(e.excluded ? { excluded: true as const } : {}), source: e.name,
       };
       entries.push(row);
     }
   }
-  return { schema: TORCH_LR_TABLE_SCHEMA, meta: { ...table.meta, layout: 'torch', family, fused, note: FUSED_NOTE }, entries };
+  return { schema: TORCH_ETA_TABLE_SCHEMA, meta: { ...table.meta, layout: 'torch', family, fused, note: FUSED_NOTE }, entries };
 }
 
+/** @deprecated renamed {@link etaTableToTorch}. */
+export const lrTableToTorch = etaTableToTorch;

@@ -29,23 +29,33 @@
  * ```
  */
 import type { NamedArray } from '../safetensors.js';
-import { gpt2ExtraNames, gpt2TorchName, withTransformerPrefix } from './gpt2.js';
+import { modelFamilies, modelInfo } from '../models/registry.js';
+import type { TorchName, TorchNaming, TorchTransform } from './torch-naming.js';
 
-/** The architectures whose torch naming we know. */
-export const TORCH_FAMILIES = ['mlp', 'resnet', 'davidnet', 'vit', 'convnext', 'swin', 'gpt'] as const;
-export type TorchFamily = (typeof TORCH_FAMILIES)[number];
+export type { TorchName, TorchNaming, TorchTransform } from './torch-naming.js';
 
-/** How one of our arrays becomes (part of) a torch tensor. */
-export type TorchTransform =
-  | { kind: 'copy' }
-  /** [in, out] -> [out, in] */
-  | { kind: 'dense' }
-  /** [kh, kw, in, out] -> [out, in, kh, kw] */
-  | { kind: 'conv' }
-  /** [kh, kw, C, m] -> [C*m, 1, kh, kw] (torch `groups=C`: output channel c*m + j) */
-  | { kind: 'depthwise' }
-  /** A dense layer after Flatten of [h, w, c]: [h*w*c, out] -> [out, c*h*w]. */
-  | { kind: 'flatten-dense'; input: [number, number, number] };
+/** A model family with a PyTorch naming (see {@link torchFamilies}). */
+export type TorchFamily = string;
+
+/**
+ * The registered model families that declare a PyTorch naming (`mlp`, `resnet`, `davidnet`, `vit`, ...).
+ *
+ * @example
+ * ```ts
+ * torchFamilies(); // ['mlp', 'resnet', 'davidnet', 'vit', 'convnext', 'swin']
+ * ```
+ */
+export function torchFamilies(): TorchFamily[] {
+  return modelFamilies().filter((f) => f.torch).map((f) => f.family);
+}
+
+/** The PyTorch naming a family declared when it registered (throws one line when it has none). */
+export function torchNamingOf(family: TorchFamily): TorchNaming {
+  const f = modelFamilies().find((x) => x.family === family);
+  if (!f?.torch) throw new Error(`no torch naming for family '${family}' (known: ${torchFamilies().join(', ')})`);
+  return f.torch;
+}
+
 
 /** One of our weights inside a torch tensor: rows [begin, end) of the torch tensor's first axis (of axis 1 for an entry with `axis: 1`). */
 export interface TorchPart {
@@ -84,7 +94,7 @@ export interface TorchMappingOptions {
 }
 
 /**
- * The torch family of a registry model name (`resnet18-cifar` -> `resnet`, `vit-tiny` -> `vit`).
+ * The torch family of a registered model (`resnet18-cifar` -> `resnet`, `vit-tiny` -> `vit`).
  *
  * @example
  * ```ts
@@ -92,14 +102,19 @@ export interface TorchMappingOptions {
  * ```
  */
 export function torchFamilyOf(model: string): TorchFamily {
-  if (model === 'mlp' || model === 'davidnet') return model;
-  const head = model.split('-')[0]!.replace(/\d+$/, '');
-  if ((TORCH_FAMILIES as readonly string[]).includes(head)) return head as TorchFamily;
-  throw new Error(`no torch naming for model '${model}' (known: mlp, resnet*, davidnet, vit-*, convnext-*, swin-*, gpt*)`);
+  let family;
+  try {
+    family = modelInfo(model).family;
+  } catch {
+    family = undefined;
+  }
+  if (!family?.torch) throw new Error(`no torch naming for model '${model}' (known: families ${torchFamilies().join(', ')})`);
+  return family.family;
 }
 
 /**
- * The family from our parameter names alone (for LR tables, which carry no model name); null if unclear.
+ * The family from our parameter names alone (for eta tables, which carry no model name): the one family whose
+ * naming recognizes them; null when none or several do.
  *
  * @example
  * ```ts
@@ -107,22 +122,15 @@ export function torchFamilyOf(model: string): TorchFamily {
  * ```
  */
 export function inferTorchFamily(names: readonly string[]): TorchFamily | null {
-  const has = (re: RegExp) => names.some((n) => re.test(n));
-  if (has(/^tok_embed\.kernel$/)) return 'gpt';
-  if (has(/^layers\.\d+\.blocks\.\d+\.attn\./)) return 'swin';
-  if (has(/^stages\.\d+\.blocks\.\d+\.conv_dw\./)) return 'convnext';
-  if (has(/^blocks\.\d+\.attn\.[qkv]\./)) return 'vit';
-  if (has(/^prep\.conv\./)) return 'davidnet';
-  if (has(/^layer1\.0\.conv1\./)) return 'resnet';
-  if (names.length > 0 && names.every((n) => /^fc\d+\.(kernel|bias)$/.test(n))) return 'mlp';
-  return null;
+  const hits = modelFamilies().filter((f) => f.torch?.matches(names));
+  return hits.length === 1 ? hits[0]!.family : null;
 }
 
 const LEAF_KEPT = new Set(['cls_token', 'pos_embed', 'relative_position_bias_table']);
 
 /** Our name -> torch name of the tensor and, for a fused qkv, which third (null if not fused); null: unknown. */
-function torchNameOf(name: string, rank: number, family: TorchFamily): { torch: string; fusedIndex: number | null; transform: TorchTransform; axis?: 0 | 1 } | null {
-  if (family === 'gpt') return gpt2TorchName(name);
+function torchNameOf(name: string, rank: number, naming: TorchNaming): TorchName | null {
+  if (naming.name) return naming.name(name, rank);
   const dot = name.lastIndexOf('.');
   let prefix = dot < 0 ? '' : name.slice(0, dot);
   const leaf = name.slice(dot + 1);
@@ -135,24 +143,21 @@ function torchNameOf(name: string, rank: number, family: TorchFamily): { torch: 
     out = 'weight';
     transform = { kind: 'depthwise' };
   } else if (leaf === 'bias') out = 'bias';
-  else if (leaf === 'gamma') out = family === 'convnext' && /^stages\.\d+\.blocks\.\d+$/.test(prefix) ? 'gamma' : 'weight';
+  else if (leaf === 'gamma') out = naming.keepsGamma?.(prefix) ? 'gamma' : 'weight';
   else if (leaf === 'beta') out = 'bias';
   else if (leaf === 'moving_mean') out = 'running_mean';
   else if (leaf === 'moving_variance') out = 'running_var';
   else if (LEAF_KEPT.has(leaf)) out = leaf;
   else return null;
   let fusedIndex: number | null = null;
-  if (family === 'vit' || family === 'swin') {
+  if (naming.fusedQkv) {
     const m = /^(.*\.attn)\.([qkv])$/.exec(prefix);
     if (m) {
       prefix = `${m[1]}.qkv`;
       fusedIndex = 'qkv'.indexOf(m[2]!);
     }
   }
-  if (family === 'swin') {
-    prefix = prefix.replace(/^layers\.(\d+)\.downsample(?=\.|$)/, (_, s: string) => `layers.${Number(s) + 1}.downsample`);
-    prefix = prefix.replace(/^head(?=\.|$)/, 'head.fc');
-  }
+  if (naming.renamePrefix) prefix = naming.renamePrefix(prefix);
   return { torch: prefix ? `${prefix}.${out}` : out, fusedIndex, transform };
 }
 
@@ -186,15 +191,16 @@ export function torchMapping(specs: readonly WeightSpec[], o: TorchMappingOption
   const entries: TorchEntry[] = [];
   const byTorch = new Map<string, { entry: TorchEntry; slots: Array<TorchPart | undefined> }>();
   const input = o.inputShape?.length === 3 ? (o.inputShape as [number, number, number]) : null;
+  const naming = torchNamingOf(o.family);
   let firstDense = true;
   for (const s of specs) {
-    const r = torchNameOf(s.name, s.shape.length, o.family);
+    const r = torchNameOf(s.name, s.shape.length, naming);
     if (!r) {
       unknown.push(s.name);
       continue;
     }
     let transform = r.transform;
-    if (o.family === 'mlp' && transform.kind === 'dense' && firstDense) {
+    if (naming.flattensInput && transform.kind === 'dense' && firstDense) {
       firstDense = false;
       if (input && input[0] * input[1] * input[2] === s.shape[0]) transform = { kind: 'flatten-dense', input: [...input] };
     }
@@ -244,7 +250,8 @@ export function torchMapping(specs: readonly WeightSpec[], o: TorchMappingOption
  * ```
  */
 export function torchExtraBuffers(m: TorchMapping): string[] {
-  if (m.family === 'gpt') return gpt2ExtraNames(m.entries.map((e) => e.torch), !m.entries.some((e) => e.torch === 'lm_head.weight'));
+  const own = torchNamingOf(m.family).extraNames;
+  if (own) return own(m.entries.map((e) => e.torch));
   return m.entries.filter((e) => e.torch.endsWith('.running_mean')).map((e) => `${e.torch.slice(0, -'running_mean'.length)}num_batches_tracked`);
 }
 
@@ -394,7 +401,8 @@ export function weightsToTorch(ours: Readonly<Record<string, NamedArray>>, m: To
  * ```
  */
 export function weightsFromTorch(theirs: Readonly<Record<string, NamedArray>>, m: TorchMapping, what = 'weights'): { tensors: Record<string, NamedArray>; missing: string[] } {
-  if (m.family === 'gpt') theirs = withTransformerPrefix(theirs);
+  const rename = torchNamingOf(m.family).fromTorchNames;
+  if (rename) theirs = rename(theirs);
   const byTorch = new Map(m.entries.map((e) => [e.torch, e]));
   const ignored = new Set(torchExtraBuffers(m));
   const unexpected = Object.keys(theirs).filter((n) => !byTorch.has(n) && !ignored.has(n));

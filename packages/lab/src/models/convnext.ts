@@ -21,6 +21,7 @@ import { DropPath } from './layers/drop.js';
 import { gelu } from './layers/gelu.js';
 import { LayerNorm } from './layers/layer-norm.js';
 import { LayerScale } from './layers/layer-scale.js';
+import { imageOptions, registerModelFamily, type ModelOptions } from './model-registry.js';
 
 export interface ConvNextOptions extends ImageModelOptions {
   /** Blocks per stage (ConvNeXt-T: [3, 3, 9, 3]). */
@@ -119,3 +120,15 @@ export function convnext(opts: ConvNextOptions): tf.LayersModel {
   const logits = ap(dense('head.fc', opts.numClasses, headInitScale), x);
   return tf.model({ inputs: input, outputs: logits, name: 'convnext' });
 }
+
+registerModelFamily({
+  family: 'convnext',
+  description: 'ConvNeXt as timm (depthwise 7x7, LayerNorm, layer scale 1e-6)',
+  models: Object.fromEntries(Object.entries(CONVNEXT_PRESETS).map(([name, preset]) => [name, (o: ModelOptions) => convnext({ ...imageOptions(o), ...preset })])),
+  options: ['dropPathRate'],
+  torch: {
+    // the layer scale of a block keeps timm's name `gamma` (every other gamma is a norm's weight)
+    keepsGamma: (prefix) => /^stages\.\d+\.blocks\.\d+$/.test(prefix),
+    matches: (names) => names.some((n) => /^stages\.\d+\.blocks\.\d+\.conv_dw\./.test(n)),
+  },
+});

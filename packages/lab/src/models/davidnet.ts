@@ -21,6 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InitSeeds, checkImageOptions, torchDefaultInit, type ImageModelOptions } from './layers/common.js';
 import { batchNorm } from './layers/batch-norm.js';
+import { imageOptions, registerModelFamily } from './model-registry.js';
 
 export interface DavidNetOptions extends ImageModelOptions {
   /** Multiplies every width (64, 128, 256, 512); the result is rounded, at least 1. Default 1. */
@@ -77,3 +78,15 @@ export function davidnet(opts: DavidNetOptions): tf.LayersModel {
   const logits = ap(tf.layers.rescaling({ scale, offset: 0, name: 'logits' }), x);
   return tf.model({ inputs: input, outputs: logits, name: 'davidnet' });
 }
+
+registerModelFamily({
+  family: 'davidnet',
+  description: "the fast CIFAR-10 ResNet of David Page; --width-mult, --output-scale (0.125)",
+  models: { davidnet: (o) => davidnet(imageOptions(o)) },
+  options: ['widthMultiplier', 'outputScale'],
+  torch: { matches: (names) => names.some((n) => /^prep\.conv\./.test(n)) },
+  mup: {
+    width: 'the width multiplier (--width-mult)',
+    base: (_name, o, baseWidth) => davidnet({ ...imageOptions(o), widthMultiplier: baseWidth }),
+  },
+});

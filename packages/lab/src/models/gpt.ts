@@ -32,6 +32,8 @@ import { DropPath, Dropout } from './layers/drop.js';
 import { gelu } from './layers/gelu.js';
 import { LayerNorm } from './layers/layer-norm.js';
 import { PositionTable, TokenEmbedding } from './layers/token-embedding.js';
+import { registerModelFamily, type ModelOptions } from './model-registry.js';
+import { gpt2ExtraNames, gpt2TorchName, withTransformerPrefix } from '../interop/gpt2.js';
 
 export interface GptOptions {
   /** Tokens of the vocabulary (the head's width). */
@@ -185,3 +187,20 @@ export function gptContextLength(model: tf.LayersModel): number {
   if (!layer) throw new Error(`model '${model.name}' has no position table (not a GPT)`);
   return layer.contextLength;
 }
+
+registerModelFamily({
+  family: 'gpt',
+  description: 'GPT decoder (tied token embedding, learned positions, causal pre-norm blocks); --data text',
+  task: 'language',
+  models: Object.fromEntries(Object.keys(GPT_PRESETS).map((name) => [name, (o: ModelOptions) => gptPreset(name as GptPreset, {
+    vocabSize: o.vocabSize, tieHead: !o.untieHead, dropRate: o.dropRate, attnDropRate: o.attnDropRate, dropPathRate: o.dropPathRate, seed: o.seed,
+  })])),
+  options: ['vocabSize', 'untieHead', 'dropRate', 'attnDropRate', 'dropPathRate'],
+  // Hugging Face GPT2LMHeadModel names (interop/gpt2.ts): c_attn fused on its columns, a tied lm_head left out
+  torch: {
+    name: (ours) => gpt2TorchName(ours),
+    extraNames: (torchNames) => gpt2ExtraNames(torchNames, !torchNames.includes('lm_head.weight')),
+    fromTorchNames: (dict) => withTransformerPrefix(dict),
+    matches: (names) => names.includes('tok_embed.kernel'),
+  },
+});

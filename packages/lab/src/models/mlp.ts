@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import './layers/lean-forward.js';
+import { registerModelFamily } from './model-registry.js';
 import { InitSeeds } from './layers/common.js';
 
 export interface MlpOptions {
@@ -36,3 +37,18 @@ export function mlp(opts: MlpOptions): tf.LayersModel {
   layers.push(tf.layers.dense({ units: opts.numClasses, name: `fc${depth}`, kernelInitializer: kernel() }));
   return tf.sequential({ layers, name: 'mlp' });
 }
+
+registerModelFamily({
+  family: 'mlp',
+  description: 'input -> (Linear(--width) -> ReLU) x (--depth - 1) -> Linear, the paper\'s MLP',
+  models: { mlp: (o) => mlp({ inputShape: o.inputShape, numClasses: o.numClasses, width: o.width, depth: o.depth, seed: o.seed }) },
+  options: ['width', 'depth'],
+  torch: { flattensInput: true, matches: (names) => names.length > 0 && names.every((n) => /^fc\d+\.(kernel|bias)$/.test(n)) },
+  mup: {
+    width: 'the hidden width (--width)',
+    base: (_name, o, baseWidth) => {
+      if (!Number.isInteger(baseWidth) || baseWidth < 1) throw new Error(`--mup-base-width for mlp is a hidden width, an integer >= 1 (got ${baseWidth})`);
+      return mlp({ inputShape: o.inputShape, numClasses: o.numClasses, width: baseWidth, depth: o.depth });
+    },
+  },
+});

@@ -20,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import './layers/lean-forward.js';
 import { batchNorm } from './layers/batch-norm.js';
+import { registerModelFamily } from './model-registry.js';
 import { InitSeeds, kaimingNormalFanOut, torchDefaultInit } from './layers/common.js';
 
 export interface ResNetOptions {
@@ -183,3 +184,16 @@ export function resnet50(o: ResNetOptions): tf.LayersModel {
 export function resnet20(o: Omit<ResNetOptions, 'cifar' | 'width'>): tf.LayersModel {
   return resnet(basicBlockA, [3, 3, 3], 'resnet20', { ...o, cifar: true, width: 16 });
 }
+
+registerModelFamily({
+  family: 'resnet',
+  description: 'torchvision ResNets (bottleneck v1.5), BatchNorm eps 1e-5 / momentum 0.1; -cifar: 3x3 stem, no max-pool; resnet20: He et al. 2016 CIFAR ResNet-20, option-A shortcuts',
+  models: {
+    resnet18: (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses, seed: o.seed }),
+    resnet50: (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses, seed: o.seed }),
+    'resnet18-cifar': (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true, seed: o.seed }),
+    'resnet50-cifar': (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true, seed: o.seed }),
+    resnet20: (o) => resnet20({ inputShape: o.inputShape, numClasses: o.numClasses, seed: o.seed }),
+  },
+  torch: { matches: (names) => names.some((n) => /^layer1\.0\.conv1\./.test(n)) },
+});

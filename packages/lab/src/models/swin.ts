@@ -28,6 +28,7 @@ import { gelu } from './layers/gelu.js';
 import { LayerNorm } from './layers/layer-norm.js';
 import { PatchMerge } from './layers/patch.js';
 import { WindowAttention, WindowPartition, WindowReverse } from './layers/window.js';
+import { imageOptions, registerModelFamily, type ModelOptions } from './model-registry.js';
 
 export interface SwinOptions extends ImageModelOptions {
   patchSize?: number;
@@ -154,3 +155,20 @@ export function swin(opts: SwinOptions): tf.LayersModel {
   const logits = ap(dense('head', opts.numClasses), x);
   return tf.model({ inputs: input, outputs: logits, name: 'swin' });
 }
+
+registerModelFamily({
+  family: 'swin',
+  description: 'Swin Transformer as timm (shifted windows, relative position bias)',
+  models: Object.fromEntries(Object.entries(SWIN_PRESETS).map(([name, preset]) => [name, (o: ModelOptions) => swin({ ...imageOptions(o), ...preset })])),
+  options: ['dropRate', 'attnDropRate', 'dropPathRate'],
+  torch: {
+    fusedQkv: true,
+    // timm >= 0.9: a stage's patch merging belongs to the next stage; the head is a ClassifierHead
+    renamePrefix: (prefix) => prefix
+      .replace(/^layers\.(\d+)\.downsample(?=\.|$)/, (_, s: string) => `layers.${Number(s) + 1}.downsample`)
+      .replace(/^head(?=\.|$)/, 'head.fc'),
+    matches: (names) => names.some((n) => /^layers\.\d+\.blocks\.\d+\.attn\./.test(n)),
+  },
+  // timm's SwinTransformer.no_weight_decay_keywords()
+  noWeightDecay: ['relative_position_bias_table'],
+});

@@ -27,6 +27,7 @@ import { DropPath, Dropout } from './layers/drop.js';
 import { gelu } from './layers/gelu.js';
 import { LayerNorm } from './layers/layer-norm.js';
 import { ClassToken, PositionEmbedding, TokenPool } from './layers/tokens.js';
+import { imageOptions, registerModelFamily, type ModelOptions } from './model-registry.js';
 
 export interface VitOptions extends ImageModelOptions {
   patchSize: number;
@@ -142,3 +143,23 @@ export function vit(opts: VitOptions): tf.LayersModel {
   }), x);
   return tf.model({ inputs: input, outputs: logits, name: 'vit' });
 }
+
+registerModelFamily({
+  family: 'vit',
+  description: 'Vision Transformer as timm (separate q/k/v, class token, learned position embedding, pre-norm, exact GELU)',
+  models: Object.fromEntries(Object.entries(VIT_PRESETS).map(([name, preset]) => [name, (o: ModelOptions) => vit({ ...imageOptions(o), ...preset })])),
+  options: ['dropRate', 'attnDropRate', 'dropPathRate'],
+  torch: {
+    fusedQkv: true,
+    matches: (names) => names.some((n) => n.startsWith('patch_embed.')) && names.some((n) => /^blocks\.\d+\.attn\.[qkv]\./.test(n)),
+  },
+  mup: {
+    width: 'the embedding dim',
+    base: (name, o, baseWidth) => {
+      if (!Number.isInteger(baseWidth) || baseWidth < 1) throw new Error(`--mup-base-width for ${name} is an embedding dim, an integer >= 1 (got ${baseWidth})`);
+      return vit({ ...imageOptions(o), ...VIT_PRESETS[name as keyof typeof VIT_PRESETS], dim: baseWidth });
+    },
+  },
+  // timm's VisionTransformer.no_weight_decay()
+  noWeightDecay: ['cls_token', 'pos_embed'],
+});

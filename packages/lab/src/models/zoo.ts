@@ -1,14 +1,12 @@
 /**
- * The model zoo's image models by name, each a builder from {@link ZooOptions}: DavidNet, ViT, ConvNeXt and
- * Swin with their presets. (The ResNets live in `resnet.ts` and are registered in `registry.ts` directly.)
- * {@link zooOptions} turns the registry's `ModelOptions` (`inputShape`, `numClasses`) into `ZooOptions`.
+ * The zoo's image models (DavidNet, ViT, ConvNeXt and Swin with their presets) as builders from
+ * {@link ZooOptions}. Kept for callers of the 0.1 API: the registry (`registry.ts`, `model-registry.ts`) is
+ * where models live now; {@link zooOptions} is `imageOptions`.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { CONVNEXT_PRESETS, convnext } from './convnext.js';
-import { davidnet } from './davidnet.js';
 import type { ImageModelOptions } from './layers/common.js';
-import { SWIN_PRESETS, swin } from './swin.js';
-import { VIT_PRESETS, vit } from './vit.js';
+import { imageHW } from './layers/common.js';
+import { imageOptions, modelInfo } from './registry.js';
 
 /** What every zoo builder takes; the regularization knobs apply where the model has them. */
 export interface ZooOptions extends ImageModelOptions {
@@ -26,27 +24,14 @@ export interface ZooOptions extends ImageModelOptions {
 
 export type ZooBuilder = (o: ZooOptions) => tf.LayersModel;
 
-export const zooModels: Record<string, ZooBuilder> = {
-  davidnet: (o) => davidnet(o),
-  'vit-s16': (o) => vit({ ...o, ...VIT_PRESETS['vit-s16'] }),
-  'vit-tiny': (o) => vit({ ...o, ...VIT_PRESETS['vit-tiny'] }),
-  'vit-cpu': (o) => vit({ ...o, ...VIT_PRESETS['vit-cpu'] }),
-  'convnext-t': (o) => convnext({ ...o, ...CONVNEXT_PRESETS['convnext-t'] }),
-  'convnext-cpu': (o) => convnext({ ...o, ...CONVNEXT_PRESETS['convnext-cpu'] }),
-  'swin-t': (o) => swin({ ...o, ...SWIN_PRESETS['swin-t'] }),
-  'swin-cpu': (o) => swin({ ...o, ...SWIN_PRESETS['swin-cpu'] }),
-};
+const ZOO = ['davidnet', 'vit-s16', 'vit-tiny', 'vit-cpu', 'convnext-t', 'convnext-cpu', 'swin-t', 'swin-cpu'];
 
-const PASSED = ['seed', 'dropRate', 'attnDropRate', 'dropPathRate', 'widthMultiplier', 'outputScale'] as const;
+/** The registered zoo models as {@link ZooOptions} builders. */
+export const zooModels: Record<string, ZooBuilder> = Object.fromEntries(ZOO.map((name) => [name, (o: ZooOptions) => {
+  const [h, w] = imageHW(o);
+  const { imageSize: _s, channels, numClasses, ...knobs } = o;
+  return modelInfo(name).build({ ...knobs, inputShape: [h, w, channels], numClasses });
+}]));
 
-/**
- * `{ inputShape: [H, W, C], numClasses }` (the registry's options) -> {@link ZooOptions}; the zoo knobs
- * are passed on when present. The MLP's `width` / `depth` are not zoo knobs and are ignored.
- */
-export function zooOptions(o: { inputShape: readonly number[]; numClasses: number } & Partial<Record<(typeof PASSED)[number], number>>): ZooOptions {
-  if (o.inputShape.length !== 3) throw new Error(`image models need inputShape [height, width, channels], got [${o.inputShape.join(',')}]`);
-  const [h, w, c] = o.inputShape as [number, number, number];
-  const out: ZooOptions = { numClasses: o.numClasses, imageSize: [h, w], channels: c };
-  for (const k of PASSED) if (o[k] !== undefined) out[k] = o[k];
-  return out;
-}
+/** @deprecated `imageOptions` of the registry: `{ inputShape: [H, W, C], numClasses }` -> {@link ZooOptions}. */
+export const zooOptions = imageOptions;

@@ -6,7 +6,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ReportInput, RunData, SweepData } from './load.js';
 import { renderSVG } from './render.js';
 import {
-  accuracyByEpochSpec, curveAxis, curveSpec, etaMapSpec, heatmapAxes, heatmapSpec, lossByEpochSpec, lossByStepSpec, type SweepMetric,
+  accuracyByEpochSpec, curveAxis, curveSpec, etaDomain, etaMapSpec, heatmapAxes, heatmapSpec, lossByEpochSpec, lossByStepSpec, type SweepMetric,
 } from './specs.js';
 import { configDiff, summarize } from './summary.js';
 
@@ -63,11 +63,13 @@ export async function renderCharts(inputs: readonly ReportInput[], opts: ReportO
     await add('loss-epoch-log', 'curves', lossByEpochSpec(withEvals, { log: true }), 'log');
     await add('accuracy-epoch', 'curves', accuracyByEpochSpec(withEvals));
   }
+  // one y range for every eta map: bars of different runs compare by height
+  const domain = etaDomain(runs.flatMap((r) => (r.table ? [r.table] : [])));
   for (const r of runs) {
     if (!r.table) continue;
-    await add(`eta-all-${slug(r.name)}`, 'eta', etaMapSpec(r.table, { view: 'all', title: `${r.name}: assigned learning rate, all parameter tensors` }), undefined, r.name);
+    await add(`eta-all-${slug(r.name)}`, 'eta', etaMapSpec(r.table, { view: 'all', title: `${r.name}: assigned learning rate, all parameter tensors`, domain }), undefined, r.name);
     if (r.table.entries.some((e) => e.kind === 'kernel')) {
-      await add(`eta-kernels-${slug(r.name)}`, 'eta', etaMapSpec(r.table, { view: 'kernels', title: `${r.name}: conv/linear kernels only` }), undefined, r.name);
+      await add(`eta-kernels-${slug(r.name)}`, 'eta', etaMapSpec(r.table, { view: 'kernels', title: `${r.name}: conv/linear kernels only`, domain }), undefined, r.name);
     }
   }
   for (const s of sweeps) {
@@ -95,6 +97,7 @@ h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:
 table{border-collapse:collapse;font-size:13px;margin:8px 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f4f4f4}
 figure.chart{margin:12px 0;overflow-x:auto;content-visibility:auto;contain-intrinsic-size:auto 420px}figure.chart[hidden]{display:none}
+figure.chart>svg{display:block;max-width:100%;height:auto}
 .controls{font-size:13px;margin:8px 0}g[class*="labels_marks"]{pointer-events:none}.note{color:#a33;font-size:13px}
 #tip{position:fixed;pointer-events:none;background:rgba(20,20,20,.88);color:#fff;font-size:12px;padding:4px 7px;border-radius:3px;display:none;max-width:520px;z-index:9}
 `;

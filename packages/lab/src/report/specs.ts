@@ -1,10 +1,10 @@
 /**
- * The report's charts as Vega-Lite specs (rendered by {@link renderSVG}): the eta map of an LR table (paper
+ * The report's charts as Vega-Lite specs (rendered by {@link renderSVG}): the eta map of an eta table (paper
  * Figs 4, 5, 11, 12, 14), training curves of several runs (Figs 2, 3, 9, 10) and sweep heat maps (Figs 6, 7, 13).
  * Every data mark carries a `description` (shown on hover in the HTML report) and a `name` the tests count.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { LRTableJSON } from 'layerwise-lr';
+import { PARAM_KINDS, type EtaTableJSON, type ParamKind } from 'layerwise-lr';
 import { blockOf, blockSpans } from './blocks.js';
 import { downsample } from './downsample.js';
 import type { RunData, SweepData } from './load.js';
@@ -18,14 +18,15 @@ const CONFIG = {
   legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260 },
   title: { fontSize: 14, anchor: 'start' as const },
 };
-const KIND_COLORS = { kernel: '#4c78a8', bias: '#f58518', scale: '#54a24b', shift: '#b279a2', embedding: '#e45756' };
+/** One colour per parameter kind (typed by the library's one list of kinds: a new kind needs a colour here). */
+const KIND_COLORS: Record<ParamKind, string> = { kernel: '#4c78a8', bias: '#f58518', scale: '#54a24b', shift: '#b279a2', embedding: '#e45756' };
 
 const fmt = (x: number | null | undefined, p = 4) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : Number(x.toPrecision(p)).toString());
 
 export type EtaView = 'all' | 'kernels';
 
 /** Rows of the eta map (network order), with their block. */
-export function etaRows(table: LRTableJSON, view: EtaView) {
+export function etaRows(table: EtaTableJSON, view: EtaView) {
   const entries = view === 'all' ? table.entries : table.entries.filter((e) => e.kind === 'kernel');
   return entries.map((e, i) => ({
     i, name: e.name, shape: `[${e.shape.join(',')}]`, numel: e.numel, kind: e.kind, G: e.G, eta: e.eta, block: blockOf(e.name),
@@ -33,26 +34,73 @@ export function etaRows(table: LRTableJSON, view: EtaView) {
   }));
 }
 
+/** Width of the report's full-width charts (the page is 1500 px wide; an SVG never overflows it, see report.ts). */
+export const CHART_WIDTH = 1240;
+
+/** At most this many tensors are named one by one on the eta map's x axis; beyond, blocks are. */
+const NAMED_TENSORS = 40;
+
 /**
- * The eta map: one bar per parameter tensor in network order, log-scale eta, coloured by kind, blocks shaded.
- * `view: 'kernels'` keeps only conv/linear kernels (the paper's right-hand panels).
- * @example const svg = await renderSVG(etaMapSpec(table, { view: 'all', title: 'resnet18 etas' }));
+ * The log-scale eta range of tables: whole decades around every eta (and 1), the floor strictly below the
+ * smallest so that no bar has zero height. Give the same domain to every eta map of a report, so that their
+ * bars compare by height.
+ *
+ * @example
+ * ```ts
+ * etaDomain([tableA, tableB]); // [0.001, 10]
+ * ```
  */
-export function etaMapSpec(table: LRTableJSON, opts: { view?: EtaView; title?: string; width?: number; height?: number } = {}): TopLevelSpec {
+export function etaDomain(tables: readonly EtaTableJSON[]): [number, number] {
+  const etas = tables.flatMap((t) => t.entries.map((e) => e.eta)).filter((x) => Number.isFinite(x) && x > 0);
+  const lo = 10 ** Math.floor(Math.log10(Math.min(...etas, 1)) - 1e-9);
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(...etas, 1)) - 1e-9);
+  return [lo, hi];
+}
+
+/**
+ * The eta map's x axis: tick positions and their labels. Up to {@link NAMED_TENSORS} tensors each get its name;
+ * more get one label per block (at its middle) and the names of the tensors outside blocks (stem, tokens, head),
+ * overlapping labels dropped.
+ */
+function etaAxisTicks(rows: ReturnType<typeof etaRows>, spans: ReturnType<typeof blockSpans>): { values: number[]; labels: string[]; byName: boolean } {
+  if (rows.length <= NAMED_TENSORS) return { values: rows.map((r) => r.i), labels: rows.map((r) => r.name), byName: true };
+  const ticks: Array<[number, string]> = spans.map((sp) => [(sp.start + sp.end) / 2, sp.block]);
+  for (const r of rows) if (!r.block) ticks.push([r.i, r.name]);
+  ticks.sort((a, b) => a[0] - b[0]);
+  return { values: ticks.map((t) => t[0]), labels: ticks.map((t) => t[1]), byName: false };
+}
+
+/**
+ * The eta map: one bar per parameter tensor in network order, log-scale eta, coloured by kind (the legend lists
+ * the kinds the table has), blocks shaded; the x axis names the tensors (or, for large models, the blocks).
+ * `view: 'kernels'` keeps only conv/linear kernels (the paper's right-hand panels). `domain`: the y range, shared
+ * by every map of a report ({@link etaDomain}).
+ * @example const svg = await renderSVG(etaMapSpec(table, { view: 'all', title: 'resnet18 etas', domain: etaDomain([table]) }));
+ */
+export function etaMapSpec(table: EtaTableJSON, opts: { view?: EtaView; title?: string; width?: number; height?: number; domain?: [number, number] } = {}): TopLevelSpec {
   const view = opts.view ?? 'all';
   const rows = etaRows(table, view);
   const n = rows.length;
-  const etas = rows.map((r) => r.eta);
-  // decades around the etas; the floor strictly below the smallest so that no bar has zero height
-  const lo = 10 ** Math.floor(Math.log10(Math.min(...etas, 1)) - 1e-9);
-  const hi = 10 ** Math.ceil(Math.log10(Math.max(...etas, 1)) - 1e-9);
+  const [lo, hi] = opts.domain ?? etaDomain([table]);
   const spans = blockSpans(rows.map((r) => r.name));
   const bands = spans.filter((s) => s.index % 2 === 0).map((s) => ({ x: s.start - 0.5, x2: s.end + 0.5, desc: `block ${s.block}` }));
   const starts = spans.map((s) => ({ x: s.start - 0.5, desc: `block ${s.block}` }));
-  const width = opts.width ?? Math.max(360, Math.min(1400, n * 12));
-  // block names along the top, cut to the block's width (none when there are too many blocks to read)
-  const labels = spans.length <= 40 ? spans.map((s) => ({ mid: (s.start + s.end) / 2, block: s.block, limit: Math.max(0, ((s.end - s.start + 1) * width) / Math.max(n, 1) - 2) })) : [];
-  const x = { field: 'x', type: 'quantitative' as const, scale: { domain: [-0.5, Math.max(n, 1) - 0.5], nice: false, zero: false }, axis: { title: view === 'all' ? 'parameter tensor (network order)' : 'conv/linear kernel (network order)', tickMinStep: 1, format: 'd' } };
+  const width = opts.width ?? CHART_WIDTH;
+  const ticks = etaAxisTicks(rows, spans);
+  // with tensor names below, block names along the top, cut to the block's width (none when too many to read)
+  const labels = ticks.byName && spans.length <= 40 ? spans.map((s) => ({ mid: (s.start + s.end) / 2, block: s.block, limit: Math.max(0, ((s.end - s.start + 1) * width) / Math.max(n, 1) - 2) })) : [];
+  const kinds = PARAM_KINDS.filter((k) => rows.some((r) => r.kind === k));
+  const x = {
+    field: 'x', type: 'quantitative' as const, scale: { domain: [-0.5, Math.max(n, 1) - 0.5], nice: false, zero: false },
+    axis: {
+      title: view === 'all' ? `parameter tensor (network order${ticks.byName ? '' : '; blocks labelled'})` : `conv/linear kernel (network order${ticks.byName ? '' : '; blocks labelled'})`,
+      values: ticks.values, labelExpr: `${JSON.stringify(ticks.labels)}[indexof(${JSON.stringify(ticks.values)}, datum.value)]`,
+      // names stand upright so that up to NAMED_TENSORS fit side by side; block labels lean
+      labelAngle: ticks.byName ? -90 : -40, labelAlign: 'right' as const, labelBaseline: ticks.byName ? ('middle' as const) : ('top' as const),
+      labelFontSize: 9, labelLimit: 170, labelOverlap: 'greedy' as const,
+      grid: false, tickSize: 3,
+    },
+  };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: opts.title ?? (view === 'all' ? 'assigned learning rate, all parameter tensors' : 'assigned learning rate, conv/linear kernels only'),
@@ -70,7 +118,7 @@ export function etaMapSpec(table: LRTableJSON, opts: { view?: EtaView; title?: s
           x, x2: { field: 'x2' },
           y: { field: 'eta', type: 'quantitative', title: 'eta (log scale)', scale: { type: 'log', domain: [lo, hi], nice: false } },
           y2: { datum: lo },
-          color: { field: 'kind', type: 'nominal', title: 'kind', scale: { domain: Object.keys(KIND_COLORS), range: Object.values(KIND_COLORS) } },
+          color: { field: 'kind', type: 'nominal', title: 'kind', scale: { domain: kinds, range: kinds.map((k) => KIND_COLORS[k]) } },
           description: { field: 'desc' },
           tooltip: [{ field: 'name' }, { field: 'shape' }, { field: 'numel' }, { field: 'kind' }, { field: 'G', format: '.4g' }, { field: 'eta', format: '.4g' }],
         },
@@ -87,10 +135,11 @@ export function etaMapSpec(table: LRTableJSON, opts: { view?: EtaView; title?: s
 }
 
 /** Both eta views stacked (the paper's left and right panels), for `lwlr lr --plot`. */
-export function etaFigureSpec(table: LRTableJSON, title?: string): TopLevelSpec {
+export function etaFigureSpec(table: EtaTableJSON, title?: string): TopLevelSpec {
   const strip = (s: TopLevelSpec) => { const { $schema, config, ...rest } = s as unknown as Record<string, unknown>; void $schema; void config; return rest; };
-  const all = etaMapSpec(table, { view: 'all', title: title ? `${title}: all parameter tensors` : undefined });
-  const kernels = etaMapSpec(table, { view: 'kernels', title: title ? `${title}: conv/linear kernels only` : undefined, width: (all as unknown as { width: number }).width });
+  const domain = etaDomain([table]);
+  const all = etaMapSpec(table, { view: 'all', title: title ? `${title}: all parameter tensors` : undefined, domain });
+  const kernels = etaMapSpec(table, { view: 'kernels', title: title ? `${title}: conv/linear kernels only` : undefined, width: (all as unknown as { width: number }).width, domain });
   return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, vconcat: [strip(all), strip(kernels)], resolve: { scale: { color: 'shared' } } } as unknown as TopLevelSpec;
 }
 
@@ -134,6 +183,11 @@ export function accuracyByEpochSpec(runs: readonly RunData[]): TopLevelSpec {
   return lineSpec(rows, 'epoch', 'acc', 'top-1 accuracy by epoch', 'epoch', 'accuracy', false, runs.map((r) => r.name), true, '.1%');
 }
 
+/** Line width of run i of n: 1.5 px for the last, up to 4 px more for the first (steps of at least 1.2 px). */
+function strokeWidthOf(i: number, n: number): number {
+  return n <= 1 ? 1.8 : 1.5 + Math.min(1.2 * (n - 1), 4) * ((n - 1 - i) / (n - 1));
+}
+
 const DASH: Record<string, number[]> = { train: [1, 0], test: [5, 3], val: [2, 2] };
 /** Dashes for the splits present, in train/test/val order (solid for the first). */
 function splitScale(rows: Array<Record<string, unknown>>) {
@@ -147,19 +201,22 @@ function lineSpec(rows: Array<Record<string, unknown>>, xf: string, yf: string, 
   const desc = bySplit ? `datum.run + ' (' + datum.split + ')'` : 'datum.run';
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title, width: 640, height: 300, config: CONFIG,
+    title, width: CHART_WIDTH - 60, height: 320, config: CONFIG,
     data: { values: rows },
     transform: [{ calculate: desc, as: 'series' }],
     encoding: {
       x: { field: xf, type: 'quantitative', title: xt, axis: xf === 'epoch' ? { tickMinStep: 1, format: 'd' } : {} },
       y: { field: yf, type: 'quantitative', title: yt, scale: log ? { type: 'log' } : { zero: false }, axis: yFormat ? { format: yFormat } : {} },
       color: { field: 'run', type: 'nominal', title: 'run', scale: { domain: runNames } },
+      // earlier runs drawn wider: a curve that a later one covers exactly still shows, as a coloured border around
+      // it (the legend, shared with colour, shows each run's width)
+      strokeWidth: { field: 'run', type: 'nominal', sort: runNames, scale: { domain: runNames, range: runNames.map((_, i) => strokeWidthOf(i, runNames.length)) } },
       description: { field: 'series' },
     },
     layer: [
       {
         name: 'curves',
-        mark: { type: 'line', strokeWidth: 1.4, clip: true },
+        mark: { type: 'line', clip: true },
         encoding: bySplit
           ? { strokeDash: { field: 'split', type: 'nominal', title: 'split', scale: splitScale(rows), legend: { symbolType: 'stroke', symbolStrokeColor: '#333', symbolSize: 400 } } }
           : {},

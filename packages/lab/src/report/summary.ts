@@ -43,7 +43,7 @@ export function summarize(run: RunData): RunSummary {
   let best: { acc: number; epoch: number } | null = null;
   for (const e of run.evals) if (Number.isFinite(e.testAcc) && (!best || e.testAcc > best.acc)) best = { acc: e.testAcc, epoch: e.epoch };
   const times = [...run.train.map((p) => p.time), ...run.evals.map((e) => e.time)].filter(Number.isFinite);
-  const scheme = c.lrTable ? `${run.table?.meta.scheme ?? 'table'} (table)` : str(c.lrScheme ?? run.table?.meta.scheme);
+  const scheme = c.etaTable ?? c.lrTable ? `${run.table?.meta.scheme ?? 'table'} (table)` : str(c.lrScheme ?? run.table?.meta.scheme);
   return {
     name: run.name,
     model: str(c.model),

@@ -24,7 +24,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { UsageError } from '../cli/args.js';
+import { UsageError } from '../errors.js';
 
 /** A flag value in a sweep file. */
 export type SweepValue = string | number | boolean;

@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { UsageError } from '../cli/args.js';
+import { UsageError } from '../errors.js';
 import { ashaDecisions, nextStop, rungs, type AshaTrial } from './asha.js';
 import type { SweepConfig } from './config.js';
 import { readRunMetrics, sweepResults, writeResults, type RunMetrics, type SweepResults, type TrialResult, type TrialStatus } from './results.js';

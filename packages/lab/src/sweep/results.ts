@@ -3,7 +3,8 @@
  * sample standard deviation), and the files `results.json` (schema `lwlr-sweep@1`, read by the report)
  * and `results.csv`.
  */
-import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { writeFileSync, renameSync } from 'node:fs';
+import { finalMetrics, readMetrics, type FinalMetrics } from '../train/run-dir.js';
 import * as path from 'node:path';
 import type { SweepConfig, SweepValue } from './config.js';
 
@@ -67,20 +68,15 @@ export interface EvalRecord {
 }
 
 /** The metrics of a run directory's `metrics.jsonl`: last and best of its eval records, and the records. */
-export interface RunMetrics {
-  finalTrainLoss: number | null;
-  finalTestLoss: number | null;
-  finalTestAcc: number | null;
-  bestTestAcc: number | null;
+export interface RunMetrics extends FinalMetrics {
   /** Accuracy on the `--val-split` hold-out after the last epoch (null without one). */
   finalValAcc: number | null;
-  epochs: number;
   evals: EvalRecord[];
 }
 
 /**
- * Reads `metrics.jsonl` of a run (eval records `{type: 'eval', trainLoss, testLoss, testAcc}`); a missing
- * file or a torn last line (a killed run) counts what is there.
+ * A trial's final and best metrics, read leniently (a missing file or a torn line, left by a killed trial,
+ * counts what is there).
  *
  * @example
  * ```ts
@@ -88,30 +84,10 @@ export interface RunMetrics {
  * ```
  */
 export function readRunMetrics(runDir: string): RunMetrics {
-  const file = path.join(runDir, 'metrics.jsonl');
-  const out: RunMetrics = { finalTrainLoss: null, finalTestLoss: null, finalTestAcc: null, bestTestAcc: null, finalValAcc: null, epochs: 0, evals: [] };
-  if (!existsSync(file)) return out;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let r: Record<string, unknown>;
-    try {
-      r = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    if (r.type !== 'eval') continue;
-    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-    out.epochs++;
-    out.finalTrainLoss = num(r.trainLoss);
-    out.finalTestLoss = num(r.testLoss);
-    out.finalTestAcc = num(r.testAcc);
-    out.finalValAcc = num(r.valAcc);
-    const acc = num(r.testAcc);
-    if (acc !== null && (out.bestTestAcc === null || acc > out.bestTestAcc)) out.bestTestAcc = acc;
-    const epoch = typeof r.epoch === 'number' ? r.epoch : out.epochs;
-    out.evals.push({ epoch, trainLoss: out.finalTrainLoss, testLoss: out.finalTestLoss, testAcc: acc, valAcc: num(r.valAcc) });
-  }
-  return out;
+  const { evals } = readMetrics(runDir, { lenient: true });
+  const fin = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const records = evals.map((e) => ({ epoch: e.epoch, trainLoss: fin(e.trainLoss), testLoss: fin(e.testLoss), testAcc: fin(e.testAcc), valAcc: fin(e.valAcc) }));
+  return { ...finalMetrics(evals), finalValAcc: records.at(-1)?.valAcc ?? null, evals: records };
 }
 
 /** Mean and sample standard deviation (n - 1; 0 for one value) of the finite values; nulls when none. */

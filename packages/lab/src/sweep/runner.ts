@@ -2,11 +2,11 @@
  * Checks a sweep's flags before anything runs; the executors (`executors/local.ts`, `executors/queue.ts`)
  * run the trials. `SweepRun` (the local executor) is re-exported here for existing imports.
  */
-import { spawnSync } from 'node:child_process';
-import { UsageError } from '../cli/args.js';
-import type { SweepConfig } from './config.js';
+import { UsageError } from '../errors.js';
+import type { SweepConfig, SweepValue } from './config.js';
+import { resolveRunConfig } from '../train/run-config.js';
 import { LWLR_BIN, trialEnv } from './trial-process.js';
-import { axisArgs, flagArgs } from './trials.js';
+import { expandTrials, type Trial } from './trials.js';
 
 export { SweepRun, type SweepOptions } from './executors/local.js';
 export { LWLR_BIN };
@@ -15,18 +15,27 @@ export { LWLR_BIN };
 export const TRIAL_ENV = trialEnv(1);
 
 /**
- * Checks every grid value's flags with `lwlr train <flags> --help` (which parses, then prints help), so a
- * typo in the file is one error before anything runs, not N failed trials.
+ * The run values of a trial (the file's fixed flags, then its grid values or variants' flags), dashed keys as in
+ * the sweep file: what `resolveRunConfig` takes.
  */
-export function checkTrialFlags(config: SweepConfig): void {
-  const fixed = Object.entries(config.fixed).flatMap(([k, v]) => flagArgs(k, v));
-  const n = Math.max(...Object.values(config.grid).map((l) => l.length));
-  for (let i = 0; i < n; i++) {
-    const args = Object.entries(config.grid).flatMap(([k, l]) => axisArgs(config, k, l[i % l.length]!));
-    const r = spawnSync(process.execPath, [LWLR_BIN, 'train', ...fixed, ...args, '--help'], { encoding: 'utf8', env: { ...process.env, ...TRIAL_ENV } });
-    if (r.status !== 0) {
-      const line = (r.stderr ?? '').split('\n').find((l) => l.startsWith('lwlr: error: ')) ?? `exit ${r.status}`;
-      throw new UsageError(`sweep flags (${[...fixed, ...args].join(' ')}): ${line.replace('lwlr: error: ', '')}`);
+export function trialValues(config: SweepConfig, t: Trial): Record<string, SweepValue> {
+  const values: Record<string, SweepValue> = { ...config.fixed };
+  for (const [k, v] of Object.entries(t.params)) Object.assign(values, config.variants?.[k]?.[String(v)] ?? { [k]: v });
+  return values;
+}
+
+/**
+ * Checks every trial's run config in process (`resolveRunConfig`: every value and combination), so a typo or a
+ * combination an optimizer refuses is one error before anything runs, not N failed trials. `checkFiles: false`
+ * (a queue's workers read `eta-table` and `init-weights` on their machines) leaves the files' existence to them.
+ */
+export function checkTrialFlags(config: SweepConfig, o: { checkFiles?: boolean } = {}): void {
+  for (const t of expandTrials(config)) {
+    try {
+      resolveRunConfig(trialValues(config, t), { checkFiles: o.checkFiles });
+    } catch (e) {
+      const err = e as UsageError;
+      throw new UsageError(`sweep flags (${t.argv.join(' ')}): ${err.message}`, err instanceof UsageError ? err.exitCode : 2);
     }
   }
 }

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { readRunMetrics, type TrialResult, type TrialStatus } from './results.js';
 import type { Trial } from './trials.js';
+import { RUN_FILES } from '../train/run-dir.js';
 
 /** A trial's `result.json`. */
 export interface Marker {
@@ -25,7 +26,7 @@ export interface Marker {
   promoted?: boolean;
 }
 
-const MARKER = 'result.json';
+const MARKER = RUN_FILES.trialResult;
 
 /** The trial's directory relative to the sweep directory (as results.json records it). */
 export function trialDir(t: Trial): string {

@@ -15,6 +15,7 @@ import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkpointDir } from '../train/checkpoint.js';
+import { runFile } from '../train/run-dir.js';
 import { readRunMetrics } from './results.js';
 
 /** `packages/lab/bin/lwlr.js` (from `dist/src/sweep/`). */
@@ -68,7 +69,7 @@ export interface SegmentOptions {
  */
 export async function runSegment(dir: string, o: SegmentOptions): Promise<SegmentOutcome> {
   const stopArgs = o.until === undefined ? [] : ['--stop-after', String(o.until)];
-  const hasCheckpoint = checkpointDir(dir) !== undefined && existsSync(path.join(dir, 'config.json'));
+  const hasCheckpoint = checkpointDir(dir) !== undefined && existsSync(runFile(dir, 'config'));
   const completed = hasCheckpoint ? readRunMetrics(dir).epochs : 0;
   if (o.until !== undefined && hasCheckpoint && completed === o.until) {
     return { status: 'paused', wallSeconds: 0, error: null, resumed: true };
@@ -84,7 +85,7 @@ export async function runSegment(dir: string, o: SegmentOptions): Promise<Segmen
 
 function spawnTrain(dir: string, args: string[], resumed: boolean, o: SegmentOptions): Promise<SegmentOutcome> {
   mkdirSync(dir, { recursive: true });
-  const logFile = createWriteStream(path.join(dir, 'log.txt'), { flags: resumed ? 'a' : 'w' });
+  const logFile = createWriteStream(runFile(dir, 'trialLog'), { flags: resumed ? 'a' : 'w' });
   const started = performance.now();
   const child = spawn(process.execPath, [LWLR_BIN, 'train', ...args], {
     env: { ...process.env, ...trialEnv(o.threads), [PARENT_ENV]: String(process.pid) },

@@ -2,7 +2,7 @@
  * The trials of a sweep: the cross product of the grid (last key fastest), with `--repeat N` seeds, each
  * with a readable id (`lr-0.1_width-256_seed-0`) and the `lwlr train` arguments it runs with.
  */
-import { UsageError } from '../cli/args.js';
+import { UsageError } from '../errors.js';
 import type { SweepConfig, SweepValue } from './config.js';
 
 export interface Trial {

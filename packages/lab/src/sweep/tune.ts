@@ -30,7 +30,7 @@
  * ```
  */
 import * as path from 'node:path';
-import { UsageError } from '../cli/args.js';
+import { UsageError } from '../errors.js';
 import type { SweepConfig, SweepValue } from './config.js';
 import { groupTrials, readRunMetrics, writeResults, type SweepResults, type TrialResult, SWEEP_FORMAT, type RunMetrics } from './results.js';
 import { SweepRun, checkTrialFlags } from './runner.js';
@@ -243,7 +243,7 @@ export async function runTunedSweep(o: TuneOptions): Promise<{ results: SweepRes
   const points = tuningPoints(o.config, o.axis);
   log(`tuning ${o.axis} over ${o.config.grid[o.axis]!.join(', ')}${points ? ` (or a variant's own ${TUNE_VALUES})` : ''} on seed ${tuneSeed} by ${o.metric}`);
   const base = points?.config ?? o.config;
-  // the file's flags, each value once (a `lwlr train --help` per grid row; the points would spawn one per point)
+  // every trial of the file's grid resolves as a run (in process: resolveRunConfig), before anything runs
   if (!o.dryRun) checkTrialFlags(withoutTuneValues(o.config));
   const tuneConfig: SweepConfig = { ...base, fixed: { ...base.fixed, seed: tuneSeed } };
   const tune = new SweepRun({ config: tuneConfig, out: tuneDir, workers: o.workers, dryRun: o.dryRun, log });

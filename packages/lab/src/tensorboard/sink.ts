@@ -2,14 +2,14 @@
  * `lwlr train --tensorboard`: a {@link MetricSink} writing TensorBoard event files into `RUN_DIR/tb`.
  * Scalars: `train/loss`, `train/lr`, `train/images_per_sec` per logged step; `eval/<field>` (snake case) for every
  * numeric field of an eval record (`eval/test_acc`, `eval/test_loss`, `eval/train_loss`, `eval/val_acc`, ...).
- * The LR table: a histogram of log10(eta) over the tensors (`lr_table/log10_eta`) and a markdown table
- * (`lr_table/etas`, text plugin), both at step 0.
+ * The eta table: a histogram of log10(eta) over the tensors (`eta_table/log10_eta`) and a markdown table
+ * (`eta_table/etas`, text plugin), both at step 0.
  */
-import * as path from 'node:path';
-import type { LRTableJSON } from 'layerwise-lr';
+import type { EtaTableJSON } from 'layerwise-lr';
 import type { MetricRecord, MetricSink } from '../train/metrics.js';
 import { histogramOf, type SummaryValue } from './events.js';
 import { EventFileWriter } from './writer.js';
+import { runFile } from '../train/run-dir.js';
 
 const SKIP = new Set(['type', 'epoch', 'step', 'time']);
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -26,8 +26,8 @@ export function scalarsOf(record: MetricRecord): SummaryValue[] {
   return out;
 }
 
-/** The LR table as markdown (TensorBoard's text plugin renders it). */
-export function lrTableMarkdown(table: LRTableJSON): string {
+/** The eta table as markdown (TensorBoard's text plugin renders it). */
+export function etaTableMarkdown(table: EtaTableJSON): string {
   const fmt = (x: number | null) => (x === null ? '-' : x.toPrecision(4));
   const rows = table.entries.map((e, i) => `| ${i} | ${e.name} | [${e.shape.join(', ')}] | ${e.numel} | ${e.kind} | ${fmt(e.G)} | ${fmt(e.eta)} |`);
   return [`scheme **${table.meta.scheme}**, T=${table.meta.steps ?? '-'}`, '', '| # | name | shape | numel | kind | G | eta |', '|---|---|---|---|---|---|---|', ...rows].join('\n');
@@ -39,15 +39,15 @@ export function lrTableMarkdown(table: LRTableJSON): string {
  * dir.addSink(tensorBoardSink('runs/a')); // then: tensorboard --logdir runs
  */
 export function tensorBoardSink(runDir: string): MetricSink {
-  const w = new EventFileWriter(path.join(runDir, 'tb'));
+  const w = new EventFileWriter(runFile(runDir, 'tensorboard'));
   return {
     write(record) {
       const values = scalarsOf(record);
       if (values.length) w.write({ wallTime: w.wallTime(), step: record.step, values });
     },
-    lrTable(table) {
-      const values: SummaryValue[] = [{ tag: 'lr_table/etas', text: lrTableMarkdown(table) }];
-      if (table.entries.length) values.unshift({ tag: 'lr_table/log10_eta', histogram: histogramOf(table.entries.map((e) => Math.log10(e.eta))) });
+    etaTable(table) {
+      const values: SummaryValue[] = [{ tag: 'eta_table/etas', text: etaTableMarkdown(table) }];
+      if (table.entries.length) values.unshift({ tag: 'eta_table/log10_eta', histogram: histogramOf(table.entries.map((e) => Math.log10(e.eta))) });
       w.write({ wallTime: w.wallTime(), step: 0, values });
     },
     close() {

@@ -28,24 +28,10 @@ import type { ChainOptimizer, OptimizerState, ParamState } from 'layerwise-lr';
 import { decodeSafetensors, encodeSafetensors, type NamedArray } from '../safetensors.js';
 import { dropCounters, setDropCounters } from '../models/layers/drop.js';
 import { readWeights, setWeights } from './weights.js';
-import type { EpochResult } from './loop.js';
+import type { LoopState } from './loop.js';
+import { RUN_FILES } from './run-dir.js';
 
-/** Where the loop stands: what a resumed loop needs to continue exactly. */
-export interface LoopState {
-  /** The 1-based epoch the next step belongs to. */
-  epoch: number;
-  /** Batches of `epoch` already trained (0 at an epoch boundary). */
-  batch: number;
-  /** Optimizer steps taken so far (all epochs). */
-  step: number;
-  /** Sum of loss * batch size and of batch sizes over the trained batches of `epoch` (its train loss). */
-  lossSum: number;
-  lossCount: number;
-  /** Seconds of training so far (the metrics' `time`). */
-  elapsed: number;
-  /** The completed epochs' results. */
-  results: EpochResult[];
-}
+export type { LoopState } from './loop.js';
 
 export interface Checkpoint {
   loop: LoopState;
@@ -61,6 +47,7 @@ export interface Checkpoint {
 }
 
 const FORMAT = 'lwlr-checkpoint';
+const CK = RUN_FILES.checkpoint;
 
 function writeSynced(file: string, data: string | Uint8Array): void {
   writeFileSync(file, data);
@@ -70,16 +57,22 @@ function writeSynced(file: string, data: string | Uint8Array): void {
 
 /** The checkpoint directory of a run (`checkpoint/`, else `checkpoint.old/` left by a crash mid-swap), or undefined. */
 export function checkpointDir(runDir: string): string | undefined {
-  for (const name of ['checkpoint', 'checkpoint.old']) {
+  for (const name of [CK, `${CK}.old`]) {
     const d = path.join(runDir, name);
     if (existsSync(path.join(d, 'state.json'))) return d;
   }
   return undefined;
 }
 
+/** The weights file of a run's last good checkpoint (safetensors, tfjs layout), or undefined when it has none. */
+export function checkpointWeightsFile(runDir: string): string | undefined {
+  const dir = checkpointDir(runDir);
+  return dir === undefined ? undefined : path.join(dir, 'weights.safetensors');
+}
+
 /** Removes a run's checkpoints (a fresh run in an old directory). */
 export function removeCheckpoints(runDir: string): void {
-  for (const name of ['checkpoint', 'checkpoint.old', 'checkpoint.tmp']) rmSync(path.join(runDir, name), { recursive: true, force: true });
+  for (const name of [CK, `${CK}.old`, `${CK}.tmp`]) rmSync(path.join(runDir, name), { recursive: true, force: true });
 }
 
 /**
@@ -92,9 +85,9 @@ export function removeCheckpoints(runDir: string): void {
  * ```
  */
 export function saveCheckpoint(runDir: string, c: { model: tf.LayersModel; opt: ChainOptimizer; loop: LoopState; data?: unknown }): void {
-  const tmp = path.join(runDir, 'checkpoint.tmp');
-  const final = path.join(runDir, 'checkpoint');
-  const old = path.join(runDir, 'checkpoint.old');
+  const tmp = path.join(runDir, `${CK}.tmp`);
+  const final = path.join(runDir, CK);
+  const old = path.join(runDir, `${CK}.old`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   writeSynced(path.join(tmp, 'weights.safetensors'), encodeSafetensors(readWeights(c.model), { layout: 'tfjs' }));
@@ -106,8 +99,8 @@ export function saveCheckpoint(runDir: string, c: { model: tf.LayersModel; opt: 
     for (const [slot, d] of Object.entries(ps.slots)) slots[`${name}/${slot}`] = { shape: d.shape, data: Float32Array.from(d.values) };
   }
   writeSynced(path.join(tmp, 'optimizer.safetensors'), encodeSafetensors(slots));
-  const metrics = path.join(runDir, 'metrics.jsonl');
-  writeSynced(path.join(tmp, 'metrics.jsonl'), existsSync(metrics) ? readFileSync(metrics) : '');
+  const metrics = path.join(runDir, RUN_FILES.metrics);
+  writeSynced(path.join(tmp, RUN_FILES.metrics), existsSync(metrics) ? readFileSync(metrics) : '');
   writeSynced(path.join(tmp, 'state.json'), `${JSON.stringify({
     format: FORMAT, version: 1, savedAt: new Date().toISOString(), loop: c.loop,
     optimizer: { className: state.className, iterations: state.iterations, params },
@@ -130,7 +123,7 @@ export function saveCheckpoint(runDir: string, c: { model: tf.LayersModel; opt: 
  */
 export function loadCheckpoint(runDir: string): Checkpoint {
   const dir = checkpointDir(runDir);
-  if (!dir) throw new Error(`${runDir}: no checkpoint (expected ${path.join(runDir, 'checkpoint', 'state.json')}; a checkpoint is written at the end of each epoch and on Ctrl-C)`);
+  if (!dir) throw new Error(`${runDir}: no checkpoint (expected ${path.join(runDir, CK, 'state.json')}; a checkpoint is written at the end of each epoch and on Ctrl-C)`);
   try {
     const s = JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8'));
     if (s.format !== FORMAT || s.version !== 1) throw new Error(`state.json is not a ${FORMAT} version 1`);
@@ -149,7 +142,7 @@ export function loadCheckpoint(runDir: string): Checkpoint {
     const optimizer: OptimizerState = {
       format: 'layerwise-lr/optimizer-state', version: 1, className: s.optimizer.className, iterations: s.optimizer.iterations, params,
     };
-    const metricsFile = path.join(dir, 'metrics.jsonl');
+    const metricsFile = path.join(dir, RUN_FILES.metrics);
     return {
       loop: s.loop as LoopState, weights, optimizer, dropCounters: s.dropCounters ?? {}, data: s.data,
       metrics: existsSync(metricsFile) ? readFileSync(metricsFile, 'utf8') : '', dir,
@@ -180,5 +173,5 @@ export function restoreCheckpoint(ck: Checkpoint, model: tf.LayersModel, opt: Ch
 
 /** Copies the checkpoint's metrics over the run's (drops records logged after the checkpoint). */
 export function rollBackMetrics(ck: Checkpoint, runDir: string): void {
-  writeFileSync(path.join(runDir, 'metrics.jsonl'), ck.metrics);
+  writeFileSync(path.join(runDir, RUN_FILES.metrics), ck.metrics);
 }

@@ -9,7 +9,6 @@ import { GradientAccumulator, meanSoftmaxCrossEntropy, type ChainOptimizer } fro
 import type { RunSetup } from './setup.js';
 import type { Batch, Batches } from '../data/batch-stream.js';
 import type { MetricRecord, RunDir } from './metrics.js';
-import type { LoopState } from './checkpoint.js';
 import { trainingLoss } from './loss.js';
 
 export interface LoopOptions {
@@ -42,7 +41,24 @@ export interface EpochResult {
   testBitsPerByte?: number;
 }
 
-/** Thrown when the loss becomes NaN or infinite. */
+/** Where the loop stands: what a resumed loop needs to continue exactly. */
+export interface LoopState {
+  /** The 1-based epoch the next step belongs to. */
+  epoch: number;
+  /** Batches of `epoch` already trained (0 at an epoch boundary). */
+  batch: number;
+  /** Optimizer steps taken so far (all epochs). */
+  step: number;
+  /** Sum of loss * batch size and of batch sizes over the trained batches of `epoch` (its train loss). */
+  lossSum: number;
+  lossCount: number;
+  /** Seconds of training so far (the metrics' `time`). */
+  elapsed: number;
+  /** The completed epochs' results. */
+  results: EpochResult[];
+}
+
+/** Thrown when the loss (train, test or validation) becomes NaN or infinite: `training diverged at ...`. */
 export class DivergenceError extends Error {}
 
 /**
@@ -56,7 +72,7 @@ export function yieldToEventLoop(): Promise<void> {
 
 export interface LoopHooks {
   /** Called after every step (progress display). */
-  onStep?(s: { epoch: number; step: number; stepsPerEpoch: number; loss: number; imagesPerSec: number; lr: number; etaSeconds: number }): void;
+  onStep?(s: { epoch: number; step: number; stepsPerEpoch: number; loss: number; imagesPerSec: number; lr: number; secondsLeft: number }): void;
   onEpoch?(r: EpochResult): void;
   /** Polled after each step (the event loop runs first, so signal handlers can set it): true stops the run
    * after that step; the step's loss is logged, {@link onCheckpoint} called and the results so far returned. */
@@ -147,7 +163,8 @@ export function initialLoopState(): LoopState {
 /**
  * Trains until epoch `o.epochs` (or `o.stopAfter`), from `start` (a checkpoint's state; default: the
  * beginning); resolves to the per-epoch results, the restored ones included (fewer when stopped early).
- * A NaN or infinite loss throws {@link DivergenceError} before any checkpoint of that epoch is written.
+ * A NaN or infinite loss, in a training step or in the epoch's evaluation (test or validation split), throws
+ * {@link DivergenceError} before any checkpoint of that epoch is written: the last good one is kept.
  */
 export async function trainLoop(
   run: RunSetup, opt: ChainOptimizer, o: LoopOptions, dir: RunDir, hooks: LoopHooks = {}, start: LoopState = initialLoopState(),
@@ -192,8 +209,8 @@ export async function trainLoop(
       windowImages += n;
       const now = performance.now();
       const imagesPerSec = windowImages / Math.max((now - windowStart) / 1000, 1e-9);
-      const etaSeconds = ((now - t0) / 1000 / doneHere) * (total - done);
-      hooks.onStep?.({ epoch, step, stepsPerEpoch, loss, imagesPerSec, lr, etaSeconds });
+      const secondsLeft = ((now - t0) / 1000 / doneHere) * (total - done);
+      hooks.onStep?.({ epoch, step, stepsPerEpoch, loss, imagesPerSec, lr, secondsLeft });
       await yieldToEventLoop();
       const stopping = hooks.shouldStop?.() ?? false;
       const record: MetricRecord = { type: 'train', epoch, step: done, loss, lr, imagesPerSec, time: elapsed() };
@@ -217,6 +234,13 @@ export async function trainLoop(
       const v = evaluate(run.model, run.val, run.dataset.numClasses);
       r.valLoss = v.loss;
       r.valAcc = v.acc;
+    }
+    // weights that overflow in evaluation (logits of Infinity) diverged too, though every train loss was finite;
+    // thrown before this epoch's record and checkpoint, so the last good checkpoint is kept
+    for (const [what, loss] of [['test', r.testLoss], ['validation', r.valLoss]] as const) {
+      if (loss !== undefined && !Number.isFinite(loss)) {
+        throw new DivergenceError(`training diverged at epoch ${epoch} (evaluation): ${what} loss is ${loss} (lower --lr?)`);
+      }
     }
     log({
       type: 'eval', epoch, step: done, trainLoss: r.trainLoss, testLoss: r.testLoss, testAcc: r.testAcc, testTop5: r.testTop5, valLoss: r.valLoss, valAcc: r.valAcc,

@@ -1,10 +1,11 @@
 /**
- * Run-directory output: metrics as JSON lines (one object per event), appended and flushed as they come, and
- * forwarded to any extra {@link MetricSink}s (CSV, TensorBoard) the run adds.
+ * A run's metric records (what `metrics.jsonl` holds, one per event) and the sinks they are forwarded to (CSV,
+ * TensorBoard). The run directory itself is `run-dir.ts`'s.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
-import type { LRTableJSON } from 'layerwise-lr';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import type { EtaTableJSON } from 'layerwise-lr';
+
+export { RunDir } from './run-dir.js';
 
 export type MetricRecord =
   | { type: 'train'; epoch: number; step: number; loss: number; lr: number; imagesPerSec: number; time: number }
@@ -21,48 +22,9 @@ export type MetricRecord =
 export interface MetricSink {
   write(record: MetricRecord): void;
   /** The run's learning-rate table, once, before the first step. */
-  lrTable?(table: LRTableJSON): void;
+  etaTable?(table: EtaTableJSON): void;
   /** Flushes and closes; called once at the end of the run (also when it stops early). */
   close(): void;
-}
-
-export class RunDir {
-  private readonly sinks: MetricSink[] = [];
-
-  constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
-  }
-  file(name: string): string {
-    return path.join(this.dir, name);
-  }
-  writeJSON(name: string, value: unknown): void {
-    writeFileSync(this.file(name), `${JSON.stringify(value, null, 2)}\n`);
-  }
-  /** Starts a fresh metrics file. */
-  resetMetrics(): void {
-    writeFileSync(this.file('metrics.jsonl'), '');
-  }
-  /** The records of the metrics file (a resumed run's history). */
-  readMetrics(): MetricRecord[] {
-    const f = this.file('metrics.jsonl');
-    if (!existsSync(f)) return [];
-    return readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as MetricRecord);
-  }
-  /** Forwards every later record to `sink` as well. */
-  addSink(sink: MetricSink): void {
-    this.sinks.push(sink);
-  }
-  log(record: MetricRecord): void {
-    appendFileSync(this.file('metrics.jsonl'), `${JSON.stringify(record)}\n`);
-    for (const s of this.sinks) s.write(record);
-  }
-  logLRTable(table: LRTableJSON): void {
-    for (const s of this.sinks) s.lrTable?.(table);
-  }
-  /** Closes the sinks (the JSONL file needs no closing). */
-  close(): void {
-    for (const s of this.sinks.splice(0)) s.close();
-  }
 }
 
 /** The columns of `metrics.csv`, in order: train and eval records share one table, absent fields are empty. */

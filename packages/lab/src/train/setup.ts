@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   applyMeasurementInit, collectParams, measureFrozenAdagrad, measureLayerwiseLR,
-  type FrozenAdagradTable, type GradNorm, type InitMode, type LRTable, type ParamInfo,
+  type FrozenAdagradTable, type GradNorm, type InitMode, type EtaTable, type ParamInfo,
 } from 'layerwise-lr';
 import { loadDataset } from '../data/registry.js';
 import { uint8Split, type Dataset, type Split } from '../data/dataset.js';
@@ -15,7 +15,8 @@ import { BatchSource } from '../data/batches.js';
 import type { Batch, Batches } from '../data/batch-stream.js';
 import type { TextInfo } from './text-setup.js';
 import { trainingTarget } from './loss.js';
-import { buildModel, isLanguageModel } from '../models/registry.js';
+import { buildModel, isLanguageModel, type ModelOptions } from '../models/registry.js';
+import { ConfigError } from '../errors.js';
 
 export interface SetupOptions {
   model: string;
@@ -87,24 +88,38 @@ export interface RunSetup {
   dispose(): void;
 }
 
+/**
+ * Builds a registered model for an input; a model that cannot take the input's size says which flag to change
+ * (`--image-size`), one line.
+ *
+ * @example
+ * ```ts
+ * buildModelFor('swin-cpu', { inputShape: [30, 30, 3], numClasses: 10 });
+ * // Error: --model swin-cpu cannot take 30x30 images (...); choose a size it divides with --image-size N
+ * ```
+ */
+export function buildModelFor(name: string, o: ModelOptions): tf.LayersModel {
+  try {
+    return buildModel(name, o);
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    if (/image size|resolution|multiple of/i.test(msg)) {
+      throw new Error(`--model ${name} cannot take ${o.inputShape[0]}x${o.inputShape[1]} images (${msg}); choose a size it divides with --image-size N`);
+    }
+    throw e;
+  }
+}
+
 /** Builds the model for the data, naming the flag to change when the model cannot take the input. */
 function buildForData(o: SetupOptions, shape: [number, number, number], classes: number): tf.LayersModel {
   const numClasses = o.numClasses ?? classes;
   if (!Number.isInteger(numClasses) || numClasses < classes) {
-    throw new Error(`--num-classes ${numClasses} is smaller than the ${classes} classes of --data ${o.data}`);
+    throw new ConfigError('num-classes', `--num-classes ${numClasses} is smaller than the ${classes} classes of --data ${o.data}`);
   }
-  try {
-    return buildModel(o.model, {
-      inputShape: shape, numClasses, width: o.width, depth: o.depth, dropRate: o.dropRate, attnDropRate: o.attnDropRate,
-      dropPathRate: o.dropPathRate, widthMultiplier: o.widthMultiplier, outputScale: o.outputScale, seed: o.seed,
-    });
-  } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
-    if (/image size|resolution|multiple of/i.test(msg)) {
-      throw new Error(`--model ${o.model} cannot take ${shape[0]}x${shape[1]} images (${msg}); choose a size it divides with --image-size N`);
-    }
-    throw e;
-  }
+  return buildModelFor(o.model, {
+    inputShape: shape, numClasses, width: o.width, depth: o.depth, dropRate: o.dropRate, attnDropRate: o.attnDropRate,
+    dropPathRate: o.dropPathRate, widthMultiplier: o.widthMultiplier, outputScale: o.outputScale, seed: o.seed,
+  });
 }
 
 /**
@@ -226,7 +241,7 @@ function trainSplitBatches(run: RunSetup, o: TrainSplitMeasurement): AsyncGenera
 }
 
 /** Algorithm 1 on T training minibatches (epoch 0, 1, ... of the seeded order); the model keeps the measurement init unless `keepInit: false`. */
-export async function measureOnTrainSplit(run: RunSetup, o: TrainSplitMeasurement): Promise<LRTable> {
+export async function measureOnTrainSplit(run: RunSetup, o: TrainSplitMeasurement): Promise<EtaTable> {
   return measureLayerwiseLR(run.model, trainSplitBatches(run, o), {
     steps: o.steps, init: o.init, seed: o.seed, exponent: o.exponent, batchSize: o.batchSize, gradNorm: o.gradNorm,
     keepInit: o.keepInit ?? true, disposeBatches: true, onStep: o.onStep,

@@ -29,7 +29,7 @@ export interface AdamNGOptions extends AdamFamilyOptions {
  *
  * @example
  * ```ts
- * const opt = new AdamNG(params, { lr: 1e-3, eta: lrTable, weightDecay: 0.05, weightDecayMask: kernelsOnly });
+ * const opt = new AdamNG(params, { lr: 1e-3, eta: etaTable, weightDecay: 0.05, weightDecayMask: kernelsOnly });
  * ```
  */
 export class AdamNG extends ChainOptimizer {

@@ -36,7 +36,7 @@ export interface AdamWOptions extends AdamFamilyOptions {
  * ```ts
  * const opt = new AdamW(collectParams(model), {
  *   lr: cosineWithWarmup({ peak: 1e-3, warmupSteps: 1000, totalSteps: 50_000 }),
- *   eta: lrTable, weightDecay: 0.05, weightDecayMask: excludeFromWeightDecay(),
+ *   eta: etaTable, weightDecay: 0.05, weightDecayMask: excludeFromWeightDecay(),
  * });
  * opt.minimize(() => lossFn(model, batch));
  * ```
@@ -82,7 +82,7 @@ export class AdamW extends ChainOptimizer {
     const out = fusedAdamWStep(
       ctx.param, grad, ctx.slot('exp_avg'), ctx.slot('exp_avg_sq'), this.amsgrad ? ctx.slot('max_exp_avg_sq') : undefined,
       {
-        lr: ctx.lr,
+        lr: ctx.stepSize,
         beta1: this.beta1,
         beta2: this.beta2,
         eps: this.eps,

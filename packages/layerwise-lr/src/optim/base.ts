@@ -22,7 +22,7 @@ export interface NamedTensor {
 }
 
 /**
- * Per-parameter learning-rate multipliers: an `LRTable` (anything with `etaMap()`) or a plain
+ * Per-parameter learning-rate multipliers: an `EtaTable` (anything with `etaMap()`) or a plain
  * `name -> eta` record. A source that also has `elementEtaMap()` (a `FrozenAdagradTable`) adds per-ELEMENT
  * factors: tensors shaped like their parameters, multiplied into the update on top of eta, so that element j
  * of tensor i trains with `lr * eta_i * factor_ij` (as its own torch param group would, weight decay included).
@@ -79,7 +79,7 @@ export interface OptimizerState {
  *
  * @example
  * ```ts
- * etaRecord(lrTable);            // lrTable.etaMap()
+ * etaRecord(etaTable);            // etaTable.etaMap()
  * etaRecord({ 'fc1.kernel': 2 }); // { 'fc1.kernel': 2 }
  * ```
  */
@@ -109,7 +109,7 @@ export function lrFromConfig(lr: unknown): number | Schedule {
  * @example
  * ```ts
  * elementEtaRecord(frozenAdagradTable); // { 'fc1.kernel': Tensor, ... }
- * elementEtaRecord(lrTable);            // undefined
+ * elementEtaRecord(etaTable);           // undefined
  * ```
  */
 export function elementEtaRecord(eta: EtaSource | undefined): Record<string, tf.Tensor> | undefined {
@@ -150,7 +150,7 @@ const STATE_FORMAT = 'layerwise-lr/optimizer-state';
  * // SGD with momentum and kernel-only decay, spelled out:
  * const opt = new ChainOptimizer(params, {
  *   lr: cosineWithWarmup({ peak: 0.1, warmupSteps: 100, totalSteps: 1000 }),
- *   eta: lrTable,
+ *   eta: etaTable,
  *   transforms: [masked(addWeightDecay(5e-4), kernelsOnly), traceMomentum({ momentum: 0.9 }), scaleByLearningRate()],
  * });
  * opt.minimize(() => loss());
@@ -415,6 +415,7 @@ export class ChainOptimizer extends tf.Optimizer {
     return {
       info,
       param: info.variable,
+      stepSize: baseLR * eta,
       lr: baseLR * eta,
       baseLR,
       eta,

@@ -17,7 +17,7 @@ export { AdamW, type AdamWOptions } from './adamw.js';
 export { adamFamilySettings, type AdamFamilyOptions, type AdamFamilySettings } from './adam-options.js';
 export { sgdFamilySettings, type SGDFamilyOptions, type SGDFamilySettings } from './sgd-options.js';
 export {
-  createOptimizer, getOptimizerInfo, listOptimizers, registerOptimizer, type OptimizerFactory, type OptimizerInfo,
+  acceptsScheme, createOptimizer, getOptimizerInfo, listOptimizers, optimizerEtaTable, registerOptimizer, type OptimizerFactory, type OptimizerInfo,
 } from './registry.js';
 export {
   SQUARED_NORM_KERNEL, l2Norm, normalizeGradient, scaleByLarc, scaleByParamNorm, scaleByTrustRatio, squaredNorm,
@@ -25,5 +25,5 @@ export {
 } from './norm-transforms.js';
 export { SGDNG, type SGDNGOptions } from './sgd-ng.js';
 export { AdamNG, type AdamNGOptions } from './adam-ng.js';
-export { LARS, type LARSOptions } from './lars.js';
+export { LARS, LARS_DEFAULTS, type LARSOptions } from './lars.js';
 export { LAMB, type LAMBOptions } from './lamb.js';

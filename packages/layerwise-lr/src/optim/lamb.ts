@@ -47,7 +47,7 @@ export interface LAMBOptions extends Partial<OptimizerOptions> {
  * ```ts
  * const opt = new LAMB(params, {
  *   lr: polynomialDecayWithWarmup({ peak: 5e-3, warmupSteps: 500, totalSteps: 20_000 }),
- *   eta: lrTable, weightDecay: 0.01,
+ *   eta: etaTable, weightDecay: 0.01,
  * });
  * ```
  */

@@ -36,7 +36,7 @@ export interface LARSOptions extends SGDFamilyOptions {
   weightDecay?: number;
   /** Which parameters are decayed (default: all, as a single torch param group). */
   weightDecayMask?: ParamMask;
-  /** LARC trust coefficient (default 0.001). */
+  /** LARC trust coefficient (default {@link LARS_DEFAULTS}: 0.001). */
   trustCoefficient?: number;
   /** LARC clipping (default true); false is the scaling variant (`lr * local`). */
   clip?: boolean;
@@ -46,13 +46,15 @@ export interface LARSOptions extends SGDFamilyOptions {
   trustMask?: ParamMask;
 }
 
+/** LARS's own defaults (the one place they are written; the optimizer registry reads them). */
+export const LARS_DEFAULTS = { momentum: 0.9, trustCoefficient: 1e-3, clip: true, eps: 1e-8 } as const;
 
 /**
  * LARS/LARC (apex semantics) with per-parameter eta, a schedule and masks.
  *
  * @example
  * ```ts
- * const opt = new LARS(params, { lr: 0.2, eta: lrTable, momentum: 0.9, weightDecay: 1e-4, trustCoefficient: 1e-3 });
+ * const opt = new LARS(params, { lr: 0.2, eta: etaTable, momentum: 0.9, weightDecay: 1e-4, trustCoefficient: 1e-3 });
  * opt.minimize(() => loss());
  * ```
  */
@@ -73,9 +75,11 @@ export class LARS extends ChainOptimizer {
   readonly trustMask: ParamMask;
 
   constructor(params: readonly ParamInfo[], options: LARSOptions) {
-    const settings = sgdFamilySettings(options, 0.9);
+    const settings = sgdFamilySettings(options, LARS_DEFAULTS.momentum);
     const { momentum, dampening, nesterov, weightDecay, weightDecayMask } = settings;
-    const { trustCoefficient = 1e-3, clip = true, eps = 1e-8, trustMask = kernelsOnly } = options;
+    const {
+      trustCoefficient = LARS_DEFAULTS.trustCoefficient, clip = LARS_DEFAULTS.clip, eps = LARS_DEFAULTS.eps, trustMask = kernelsOnly,
+    } = options;
     const plainDecay = Object.assign((p: ParamInfo): boolean => !trustMask(p) && weightDecayMask(p), {
       config: { not: maskConfig(trustMask), and: maskConfig(weightDecayMask) },
     });

@@ -119,7 +119,7 @@ export interface LarcOptions {
 }
 
 /**
- * NVIDIA apex `LARC.step` (apex/parallel/LARC.py) for one tensor, with `lr = ctx.lr` (the param group's lr,
+ * NVIDIA apex `LARC.step` (apex/parallel/LARC.py) for one tensor, with `lr = ctx.stepSize` (the param group's lr,
  * i.e. `schedule(step) * eta`) and `wd` the (masked) weight decay:
  * ```
  * if ||w|| != 0 and ||g|| != 0:
@@ -133,7 +133,7 @@ export interface LarcOptions {
  * {@link scaleByLearningRate} after it and no `addWeightDecay` for the same parameters. With `clip` and
  * `lr = 0` the factor is 1 (apex: `min(inf, 1)`).
  * Per-element multipliers (`ctx.elementEta`, frozen-adagrad): the clip compares with the tensor's scalar
- * `ctx.lr` (schedule x the tensor's mean multiplier); the per-element factors apply after it, in
+ * `ctx.stepSize` (schedule x the tensor's mean multiplier); the per-element factors apply after it, in
  * {@link scaleByLearningRate}. (apex takes the norms per tensor, so "each element its own param group" has no
  * apex equivalent; the lab runs frozen-adagrad with SGD and AdamW only.)
  *
@@ -161,7 +161,7 @@ export function scaleByLarc(opts: LarcOptions = {}): Transform {
       // Denominator made safe where `adapt` is false (eps may be 0): the value there is not used.
       const denom = tf.where(adapt, tf.add(tf.add(gNorm, tf.mul(wNorm, wd)), eps), tf.onesLike(gNorm));
       let local: tf.Tensor = tf.div(tf.mul(wNorm, trustCoefficient), denom);
-      if (clip) local = ctx.lr > 0 ? tf.minimum(tf.div(local, ctx.lr), 1) : tf.onesLike(local);
+      if (clip) local = ctx.stepSize > 0 ? tf.minimum(tf.div(local, ctx.stepSize), 1) : tf.onesLike(local);
       const scale = tf.where(adapt, local, tf.onesLike(local));
       if (wd === 0) return tf.mul(u, scale);
       const decay = tf.where(adapt, tf.mul(scale, wd), tf.zerosLike(scale)); // wd * s, or no decay at all

@@ -40,7 +40,7 @@ export interface SGDNGOptions extends SGDFamilyOptions {
  *
  * @example
  * ```ts
- * const opt = new SGDNG(params, { lr: 0.1, eta: lrTable, momentum: 0.9, adaptive: true });
+ * const opt = new SGDNG(params, { lr: 0.1, eta: etaTable, momentum: 0.9, adaptive: true });
  * opt.minimize(() => loss());
  * ```
  */

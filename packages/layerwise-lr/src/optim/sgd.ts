@@ -38,7 +38,7 @@ export interface SGDOptions extends SGDFamilyOptions {
  * const params = collectParams(model);
  * const opt = new SGD(params, {
  *   lr: cosineWithWarmup({ peak: 0.1, warmupSteps: 500, totalSteps: 10_000 }),
- *   eta: lrTable,                 // LRTable or { name: eta }
+ *   eta: etaTable,                 // EtaTable or { name: eta }
  *   momentum: 0.9, weightDecay: 5e-4, weightDecayMask: excludeFromWeightDecay(),
  * });
  * opt.minimize(() => lossFn(model, batch));
@@ -84,7 +84,7 @@ export class SGD extends ChainOptimizer {
     if (!this.useFused || ctx.elementEta) return super.updateParam(ctx, grad);
     const firstStep = !ctx.hasSlot('momentum_buffer');
     const out = fusedSgdStep(ctx.param, grad, this.momentum !== 0 && !firstStep ? ctx.slot('momentum_buffer') : undefined, {
-      lr: ctx.lr,
+      lr: ctx.stepSize,
       momentum: this.momentum,
       dampening: this.dampening,
       nesterov: this.nesterov,

@@ -8,7 +8,7 @@
  * AdamW = [scaleByAdam(b1, b2, eps, amsgrad), masked(addWeightDecay(wd), mask), scaleByLearningRate()]
  *
  * LARS / LAMB / SGD-NG are meant to be the same kind of list with one more transform (a trust ratio or a
- * gradient normalization) that reads `ctx.param`, `ctx.info.kind` and `ctx.lr`.
+ * gradient normalization) that reads `ctx.param`, `ctx.info.kind` and `ctx.stepSize`.
  *
  * Everything a transform does runs as tfjs ops inside the optimizer's `tidy`: no per-element JS and no
  * read-back; scalars (lr, bias corrections) are plain JS numbers known without touching the device.
@@ -22,15 +22,17 @@ export interface StepContext {
   readonly info: ParamInfo;
   /** Its value before this step. */
   readonly param: tf.Tensor;
-  /** Its learning rate this step: `schedule(iteration) * eta`. */
+  /** Its step size this step: `baseLR * eta` (what a torch param group calls its lr). */
+  readonly stepSize: number;
+  /** @deprecated `stepSize` ("lr" means the global learning rate only; this alias goes in 0.3). */
   readonly lr: number;
-  /** The schedule's value this step (the global lr). */
+  /** The schedule's value this step: the global learning rate. */
   readonly baseLR: number;
   /** This parameter's multiplier. */
   readonly eta: number;
   /**
    * Per-element factors of this parameter (a tensor shaped like it; frozen-adagrad), or undefined. Element j's
-   * learning rate is `lr * elementEta[j]`; {@link scaleByLearningRate} applies it.
+   * step size is `stepSize * elementEta[j]`; {@link scaleByLearningRate} applies it.
    */
   readonly elementEta?: tf.Tensor;
   /** How many updates this parameter has had, this one included (1 on its first; torch's `state['step']`). */
@@ -177,7 +179,7 @@ export function scaleByAdam(opts: AdamOptions = {}): Transform {
 }
 
 /**
- * Multiplies the update by the parameter's learning rate `ctx.lr = schedule(step) * eta[name]`
+ * Multiplies the update by the parameter's step size `ctx.stepSize = schedule(step) * eta[name]`
  * (the scale-by-eta step), and by its per-element factors when it has some (`ctx.elementEta`, one more
  * tensor multiply). Usually last in a chain.
  *
@@ -191,7 +193,7 @@ export function scaleByLearningRate(): Transform {
     name: 'scaleByLearningRate',
     slots: [],
     config: {},
-    update: (u, ctx) => (ctx.elementEta ? tf.mul(tf.mul(u, ctx.lr), ctx.elementEta) : tf.mul(u, ctx.lr)),
+    update: (u, ctx) => (ctx.elementEta ? tf.mul(tf.mul(u, ctx.stepSize), ctx.elementEta) : tf.mul(u, ctx.stepSize)),
   };
 }
 

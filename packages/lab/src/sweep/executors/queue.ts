@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Queue, type Job } from 'bullmq';
-import { UsageError } from '../../cli/args.js';
+import { UsageError } from '../../errors.js';
 import { rungs } from '../asha.js';
 import type { SweepConfig } from '../config.js';
 import { SweepDriver, type SegmentRunner } from '../driver.js';

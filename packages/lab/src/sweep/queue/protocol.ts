@@ -8,7 +8,8 @@ import { readFileSync, existsSync, statSync, openSync, readSync, closeSync } fro
 import * as path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
-import { UsageError } from '../../cli/args.js';
+import { UsageError } from '../../errors.js';
+import { RUN_FILES } from '../../train/run-dir.js';
 import type { SweepValue } from '../config.js';
 
 /** The BullMQ queue every sweep's trials go through; a job id names its sweep, trial and segment. */
@@ -33,7 +34,7 @@ export interface TrialJob {
 }
 
 /** The small files of a trial a worker returns (checkpoints stay with the worker). */
-export const RETURNED_FILES = ['config.json', 'lr-table.json', 'metrics.jsonl', 'metrics.csv', 'log.txt'] as const;
+export const RETURNED_FILES = (['config', 'etaTable', 'metrics', 'metricsCsv', 'trialLog'] as const).map((k) => RUN_FILES[k]);
 /** Of `log.txt`, the end. */
 const LOG_TAIL_BYTES = 256 * 1024;
 
@@ -121,7 +122,7 @@ export function packTrialFiles(dir: string): Record<string, string> {
   for (const name of RETURNED_FILES) {
     const file = path.join(dir, name);
     if (!existsSync(file)) continue;
-    const data = name === 'log.txt' ? tail(file, LOG_TAIL_BYTES) : readFileSync(file);
+    const data = name === RUN_FILES.trialLog ? tail(file, LOG_TAIL_BYTES) : readFileSync(file);
     out[name] = gzipSync(data).toString('base64');
   }
   return out;

@@ -1,18 +1,26 @@
 /**
- * The LR table: per parameter {name, shape, numel, kind, G, eta}, with the metadata needed to
+ * The eta table: per parameter {name, shape, numel, kind, G, eta}, with the metadata needed to
  * reproduce it, a versioned JSON form, and a compatibility check against a model's parameters.
- * The library does no file I/O: `JSON.stringify(table)` / `LRTable.fromJSON(text)` are the interface.
+ * The library does no file I/O: `JSON.stringify(table)` / `EtaTable.fromJSON(text)` are the interface.
+ *
+ * (0.1 called it `LRTable`; "lr" now means the global learning rate only. The old names are exported as
+ * deprecated aliases, and tables written with the 0.1 schema id are read.)
  */
 import { hashString32 } from './rng.js';
-import type { LRSchemeName, ZeroGradientPolicy } from './schemes.js';
-import type { GradNorm, InitMode, ParamKind } from './types.js';
+import {
+  ETA_SCHEMES, GRAD_NORMS, INIT_MODES, PARAM_KINDS, ZERO_GRADIENT_POLICIES,
+  type GradNorm, type InitMode, type LRSchemeName, type ParamKind, type ZeroGradientPolicy,
+} from './types.js';
 import { LIBRARY_VERSION } from './version.js';
 
-/** The JSON schema id written by {@link LRTable.toJSON} and required by {@link LRTable.fromJSON}. */
-export const LR_TABLE_SCHEMA = 'layerwise-lr/lr-table@1';
+/** The JSON schema id written by {@link EtaTable.toJSON}; {@link EtaTable.fromJSON} reads it and the 0.1 id. */
+export const ETA_TABLE_SCHEMA = 'layerwise-lr/eta-table@1';
+
+/** The schema id 0.1 wrote (`LRTable`); still read. */
+export const LEGACY_LR_TABLE_SCHEMA = 'layerwise-lr/lr-table@1';
 
 /** One parameter's row. */
-export interface LRTableEntry {
+export interface EtaTableEntry {
   readonly name: string;
   readonly shape: readonly number[];
   readonly numel: number;
@@ -53,7 +61,7 @@ export interface ElementwiseReport {
 }
 
 /** How a table was made. */
-export interface LRTableMeta {
+export interface EtaTableMeta {
   readonly scheme: LRSchemeName;
   /** T, the number of minibatches measured (null for fixed schemes). */
   readonly steps: number | null;
@@ -69,7 +77,7 @@ export interface LRTableMeta {
   readonly exponent: number | null;
   readonly seed: number | null;
   readonly zeroGradient: ZeroGradientReport | null;
-  /** Hash of the parameters' names and shapes in order ({@link LRTable.signatureOf}). */
+  /** Hash of the parameters' names and shapes in order ({@link EtaTable.signatureOf}). */
   readonly signature: string;
   readonly libraryVersion: string;
   /** ISO 8601 time of creation. */
@@ -78,24 +86,24 @@ export interface LRTableMeta {
 }
 
 /** Metadata as given to the constructor: version, time and warnings are filled in when missing. */
-export type LRTableMetaInput = Omit<LRTableMeta, 'libraryVersion' | 'createdAt' | 'warnings' | 'signature' | 'gradNorm' | 'elementwise'> &
-  Partial<Pick<LRTableMeta, 'libraryVersion' | 'createdAt' | 'warnings' | 'signature' | 'gradNorm' | 'elementwise'>>;
+export type EtaTableMetaInput = Omit<EtaTableMeta, 'libraryVersion' | 'createdAt' | 'warnings' | 'signature' | 'gradNorm' | 'elementwise'> &
+  Partial<Pick<EtaTableMeta, 'libraryVersion' | 'createdAt' | 'warnings' | 'signature' | 'gradNorm' | 'elementwise'>>;
 
 /** The JSON form of a table. */
-export interface LRTableJSON {
-  schema: typeof LR_TABLE_SCHEMA;
-  meta: LRTableMeta;
-  entries: LRTableEntry[];
+export interface EtaTableJSON {
+  schema: typeof ETA_TABLE_SCHEMA | typeof LEGACY_LR_TABLE_SCHEMA;
+  meta: EtaTableMeta;
+  entries: EtaTableEntry[];
 }
 
-const KINDS: readonly ParamKind[] = ['kernel', 'bias', 'scale', 'shift', 'embedding'];
-const SCHEMES: readonly LRSchemeName[] = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing', 'mup', 'frozen-adagrad'];
-const GRAD_NORM_NAMES: readonly GradNorm[] = ['l1', 'l2'];
-const INITS: readonly InitMode[] = ['fan-out', 'fan-in', 'none'];
-const POLICIES: readonly ZeroGradientPolicy[] = ['exclude', 'error', 'keep'];
+const KINDS: readonly ParamKind[] = PARAM_KINDS;
+const SCHEMES: readonly LRSchemeName[] = ETA_SCHEMES;
+const GRAD_NORM_NAMES: readonly GradNorm[] = GRAD_NORMS;
+const INITS: readonly InitMode[] = INIT_MODES;
+const POLICIES: readonly ZeroGradientPolicy[] = ZERO_GRADIENT_POLICIES;
 
 function fail(msg: string): never {
-  throw new Error(`LR table: ${msg}`);
+  throw new Error(`eta table: ${msg}`);
 }
 
 function isObj(x: unknown): x is Record<string, unknown> {
@@ -112,7 +120,7 @@ function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
 
-function validateEntry(e: unknown, i: number): LRTableEntry {
+function validateEntry(e: unknown, i: number): EtaTableEntry {
   const at = `entries[${i}]`;
   if (!isObj(e)) fail(`${at} must be an object`);
   if (typeof e.name !== 'string' || e.name.length === 0) fail(`${at}.name must be a non-empty string`);
@@ -127,7 +135,7 @@ function validateEntry(e: unknown, i: number): LRTableEntry {
   const G = numOrNull(e.G, `${where}.G`, (n) => Number.isFinite(n) && n >= 0);
   if (typeof e.eta !== 'number' || !Number.isFinite(e.eta) || e.eta <= 0) fail(`${where}.eta must be a positive finite number, got ${JSON.stringify(e.eta)}`);
   if (e.excluded !== undefined && typeof e.excluded !== 'boolean') fail(`${where}.excluded must be a boolean`);
-  const out: LRTableEntry = { name: e.name, shape, numel, kind: e.kind as ParamKind, G, eta: e.eta };
+  const out: EtaTableEntry = { name: e.name, shape, numel, kind: e.kind as ParamKind, G, eta: e.eta };
   return e.excluded ? { ...out, excluded: true } : out;
 }
 
@@ -160,7 +168,7 @@ function validateElementwise(e: unknown): ElementwiseReport | null {
   };
 }
 
-function validateMeta(m: unknown): LRTableMetaInput {
+function validateMeta(m: unknown): EtaTableMetaInput {
   if (!isObj(m)) fail('meta must be an object');
   if (!SCHEMES.includes(m.scheme as LRSchemeName)) fail(`meta.scheme must be one of ${SCHEMES.join(', ')}, got ${JSON.stringify(m.scheme)}`);
   const steps = numOrNull(m.steps, 'meta.steps', (n) => Number.isInteger(n) && n >= 1);
@@ -208,44 +216,44 @@ function fmtNum(x: number | null, kind: 'G' | 'eta'): string {
 
 /**
  * Per-parameter learning-rate multipliers with their provenance. Read by name
- * ({@link LRTable.eta}, {@link LRTable.etaMap}); serialize with `JSON.stringify(table)` and read back
- * with {@link LRTable.fromJSON}; check against a model with {@link LRTable.checkCompatible}.
+ * ({@link EtaTable.eta}, {@link EtaTable.etaMap}); serialize with `JSON.stringify(table)` and read back
+ * with {@link EtaTable.fromJSON}; check against a model with {@link EtaTable.checkCompatible}.
  *
  * @example
  * ```ts
- * import { measureLayerwiseLR, LRTable, collectParams } from 'layerwise-lr';
+ * import { measureLayerwiseLR, EtaTable, collectParams } from 'layerwise-lr';
  * const table = await measureLayerwiseLR(model, batches, { steps: 10 });
  * console.log(table.format());
  * const text = JSON.stringify(table);            // the CLI writes it to lr.json
- * const again = LRTable.fromJSON(text);
+ * const again = EtaTable.fromJSON(text);
  * again.checkCompatible(collectParams(model));   // throws listing any differences
  * const eta = again.etaMap();                    // { 'fc1.kernel': 0.93, ... }
  * ```
  */
-export class LRTable {
-  readonly entries: readonly LRTableEntry[];
-  readonly meta: LRTableMeta;
-  private readonly byName: Map<string, LRTableEntry>;
+export class EtaTable {
+  readonly entries: readonly EtaTableEntry[];
+  readonly meta: EtaTableMeta;
+  private readonly byName: Map<string, EtaTableEntry>;
 
   /**
    * Builds a table; validates every entry (names unique, numel = product of shape, eta positive finite).
    *
    * @example
    * ```ts
-   * const t = new LRTable([{ name: 'w', shape: [2, 2], numel: 4, kind: 'kernel', G: null, eta: 1 }],
+   * const t = new EtaTable([{ name: 'w', shape: [2, 2], numel: 4, kind: 'kernel', G: null, eta: 1 }],
    *   { scheme: 'uniform', steps: null, batchSize: null, init: null, exponent: null, seed: null, zeroGradient: null });
    * ```
    */
-  constructor(entries: readonly LRTableEntry[], meta: LRTableMetaInput) {
+  constructor(entries: readonly EtaTableEntry[], meta: EtaTableMetaInput) {
     if (!Array.isArray(entries) || entries.length === 0) fail('needs at least one entry');
     const list = entries.map((e, i) => validateEntry(e, i));
-    const byName = new Map<string, LRTableEntry>();
+    const byName = new Map<string, EtaTableEntry>();
     for (const e of list) {
       if (byName.has(e.name)) fail(`duplicate parameter name '${e.name}'`);
       byName.set(e.name, e);
     }
     const checked = validateMeta(meta);
-    const signature = LRTable.signatureOf(list);
+    const signature = EtaTable.signatureOf(list);
     if (checked.signature !== undefined && checked.signature !== signature) {
       fail(`meta.signature ${checked.signature} does not match the entries' names and shapes (${signature})`);
     }
@@ -274,7 +282,7 @@ export class LRTable {
    *
    * @example
    * ```ts
-   * LRTable.signatureOf(collectParams(model)) === table.meta.signature; // same names and shapes
+   * EtaTable.signatureOf(collectParams(model)) === table.meta.signature; // same names and shapes
    * ```
    */
   static signatureOf(params: readonly { readonly name: string; readonly shape: readonly number[] }[]): string {
@@ -311,7 +319,7 @@ export class LRTable {
    * table.entry('attn.k.bias')?.excluded; // true when found zero-gradient
    * ```
    */
-  entry(name: string): LRTableEntry | undefined {
+  entry(name: string): EtaTableEntry | undefined {
     return this.byName.get(name);
   }
 
@@ -330,16 +338,16 @@ export class LRTable {
   }
 
   /**
-   * The versioned JSON form (`schema: 'layerwise-lr/lr-table@1'`); `JSON.stringify(table)` calls it.
+   * The versioned JSON form (`schema: 'layerwise-lr/eta-table@1'`); `JSON.stringify(table)` calls it.
    *
    * @example
    * ```ts
    * const text = JSON.stringify(table, null, 2);
    * ```
    */
-  toJSON(): LRTableJSON {
+  toJSON(): EtaTableJSON {
     return {
-      schema: LR_TABLE_SCHEMA,
+      schema: ETA_TABLE_SCHEMA,
       meta: {
         ...this.meta,
         zeroGradient: this.meta.zeroGradient ? { ...this.meta.zeroGradient, names: [...this.meta.zeroGradient.names] } : null,
@@ -347,7 +355,7 @@ export class LRTable {
         warnings: [...this.meta.warnings],
       },
       entries: this.entries.map((e) => {
-        const o: LRTableEntry = { name: e.name, shape: [...e.shape], numel: e.numel, kind: e.kind, G: e.G, eta: e.eta };
+        const o: EtaTableEntry = { name: e.name, shape: [...e.shape], numel: e.numel, kind: e.kind, G: e.G, eta: e.eta };
         return e.excluded ? { ...o, excluded: true } : o;
       }),
     };
@@ -359,10 +367,10 @@ export class LRTable {
    *
    * @example
    * ```ts
-   * const table = LRTable.fromJSON(text); // text written by JSON.stringify(table)
+   * const table = EtaTable.fromJSON(text); // text written by JSON.stringify(table)
    * ```
    */
-  static fromJSON(json: unknown): LRTable {
+  static fromJSON(json: unknown): EtaTable {
     let obj: unknown = json;
     if (typeof json === 'string') {
       try {
@@ -372,14 +380,14 @@ export class LRTable {
       }
     }
     if (!isObj(obj)) fail('expected a JSON object');
-    if (obj.schema !== LR_TABLE_SCHEMA) {
-      if (typeof obj.schema === 'string' && obj.schema.startsWith('layerwise-lr/lr-table@')) {
-        fail(`unsupported schema version '${obj.schema}': this library (${LIBRARY_VERSION}) reads '${LR_TABLE_SCHEMA}'`);
+    if (obj.schema !== ETA_TABLE_SCHEMA && obj.schema !== LEGACY_LR_TABLE_SCHEMA) {
+      if (typeof obj.schema === 'string' && /^layerwise-lr\/(eta|lr)-table@/.test(obj.schema)) {
+        fail(`unsupported schema version '${obj.schema}': this library (${LIBRARY_VERSION}) reads '${ETA_TABLE_SCHEMA}'`);
       }
-      fail(`missing or unknown schema ${JSON.stringify(obj.schema)}: expected '${LR_TABLE_SCHEMA}'`);
+      fail(`missing or unknown schema ${JSON.stringify(obj.schema)}: expected '${ETA_TABLE_SCHEMA}'`);
     }
     if (!Array.isArray(obj.entries)) fail('entries must be an array');
-    return new LRTable(obj.entries as LRTableEntry[], validateMeta(obj.meta));
+    return new EtaTable(obj.entries as EtaTableEntry[], validateMeta(obj.meta));
   }
 
   /**
@@ -402,7 +410,7 @@ export class LRTable {
       return [`${p.name}: table ${fmtShape(e.shape)} vs model ${fmtShape(p.shape)}`];
     });
     if (missing.length + extra.length + mismatched.length === 0) return;
-    const lines = [`LR table (${this.meta.scheme}, ${this.entries.length} parameters) does not match the model (${params.length} parameters):`];
+    const lines = [`eta table (${this.meta.scheme}, ${this.entries.length} parameters) does not match the model (${params.length} parameters):`];
     if (missing.length) lines.push(`  ${missing.length} missing from the table: ${listSome(missing)}`);
     if (extra.length) lines.push(`  ${extra.length} in the table but not in the model: ${listSome(extra)}`);
     if (mismatched.length) lines.push(`  ${mismatched.length} shape mismatch${mismatched.length > 1 ? 'es' : ''}: ${listSome(mismatched)}`);
@@ -433,7 +441,7 @@ export class LRTable {
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     const right = [false, false, false, true, true, true];
     const lines = rows.map((r) => r.map((cell, c) => (right[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
-    const out = [`LR table: ${head.join(', ')}`, ...lines];
+    const out = [`eta table: ${head.join(', ')}`, ...lines];
     if (m.elementwise) {
       const e = m.elementwise;
       out.push(`per-element multipliers from ${fmtNum(e.min, 'eta')} to ${fmtNum(e.max, 'eta')} (eta: each tensor's mean)` +
@@ -444,3 +452,18 @@ export class LRTable {
     return out.join('\n');
   }
 }
+
+/** @deprecated renamed {@link EtaTable} ("lr" means the global learning rate only); the alias goes in 0.3. */
+export const LRTable = EtaTable;
+/** @deprecated renamed {@link EtaTable}. */
+export type LRTable = EtaTable;
+/** @deprecated renamed {@link EtaTableEntry}. */
+export type LRTableEntry = EtaTableEntry;
+/** @deprecated renamed {@link EtaTableMeta}. */
+export type LRTableMeta = EtaTableMeta;
+/** @deprecated renamed {@link EtaTableMetaInput}. */
+export type LRTableMetaInput = EtaTableMetaInput;
+/** @deprecated renamed {@link EtaTableJSON}. */
+export type LRTableJSON = EtaTableJSON;
+/** @deprecated the 0.1 schema id ({@link LEGACY_LR_TABLE_SCHEMA}); tables are written as {@link ETA_TABLE_SCHEMA}. */
+export const LR_TABLE_SCHEMA = LEGACY_LR_TABLE_SCHEMA;
