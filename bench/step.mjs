@@ -1,21 +1,27 @@
 #!/usr/bin/env node
 /**
- * Training-step benchmark: ms per full step (forward, backward, SGD-momentum update) and GFLOP/s on the
- * `onednn` and `cpu` backends, PyTorch's step on the same shapes in the same run (when /usr/bin/python3 has
- * torch), Algorithm 1's cost with T=10, and which kernels a step dispatches that are still JavaScript.
+ * Training-step benchmark, tfjs (`onednn`, `cpu`) against PyTorch, side by side: each model's full step
+ * (forward, backward, SGD-momentum update) and Algorithm 1's measurement loop, step time AND peak RSS. Every
+ * measurement runs in its own fresh process (bench/step-worker.mjs, bench/torch_step.py), so each peak RSS is
+ * that run's alone.
  *
- *   node bench/step.mjs [--models mlp,bn-cnn] [--backends onednn,cpu] [--iters 10] [--no-torch]
+ *   node bench/step.mjs [--models all|small|large|name,...] [--backends onednn,torch,cpu] [--batch N]
+ *        [--warmup 3] [--steps 10] [--rounds 1] [--no-alg1] [--alg1-steps 5] [--kernels]
  *
- * Timings are medians over `--iters` steps after 3 warm-up steps. Not a test: nothing here asserts a time.
+ *   small = mlp, bn-cnn, resnet18-cifar, vit-tiny (their own batches: 256, 128, 128, 128)
+ *   large = resnet50, vit-s16, convnext-t, swin-t (224x224, batch 32; --batch overrides every model's batch)
+ *
+ * PyTorch (`torch`): Debian's /usr/bin/python3 with torch 1.13, OMP_WAIT_POLICY=passive, as many threads as the
+ * backend (2 here), zero_grad(set_to_none=True): its best configuration on this machine. `cpu`, the pure-JS
+ * backend, runs only where a step takes seconds, not minutes (mlp, bn-cnn), with 1 warm-up and 2 steps.
+ * `--rounds R` alternates the frameworks R times (for noisy machines) and pools the timed steps. Timings are the
+ * min and the median over the timed steps; wall clock (and CPU time, which other load disturbs less).
+ * Not a test: nothing here asserts a time.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
-import * as onednn from 'tfjs-backend-onednn';
-import { applyMeasurementInit, collectParams, SGD, measureLayerwiseLR } from 'layerwise-lr';
-import { resnet18, zooModels, zooOptions } from 'lwlr-lab';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -23,196 +29,113 @@ const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
 };
-const models = opt('models', 'mlp,bn-cnn').split(',');
-const backends = opt('backends', 'onednn,cpu').split(',');
-const iters = Number(opt('iters', '10'));
-const withTorch = !args.includes('--no-torch');
-const alg1Steps = Number(opt('alg1-steps', '10'));
-
-/** Model builders: [model, input shape (NHWC), forward GFLOP per example]. */
-const builders = {
-  mlp() {
-    const model = tf.sequential({
-      layers: [
-        tf.layers.flatten({ inputShape: [28, 28, 1], name: 'flatten' }),
-        tf.layers.dense({ units: 1024, activation: 'relu', name: 'fc1' }),
-        tf.layers.dense({ units: 1024, activation: 'relu', name: 'fc2' }),
-        tf.layers.dense({ units: 10, name: 'fc3' }),
-      ],
-    });
-    return { model, batch: 256, input: [28, 28, 1] };
-  },
-  'bn-cnn'() {
-    const model = tf.sequential({
-      layers: [
-        tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, padding: 'same', name: 'conv1' }),
-        tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: 'bn1' }),
-        tf.layers.activation({ activation: 'relu' }),
-        tf.layers.maxPooling2d({ poolSize: 2 }),
-        tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', name: 'conv2' }),
-        tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: 'bn2' }),
-        tf.layers.activation({ activation: 'relu' }),
-        tf.layers.maxPooling2d({ poolSize: 2 }),
-        tf.layers.flatten(),
-        tf.layers.dense({ units: 10, name: 'fc' }),
-      ],
-    });
-    return { model, batch: 128, input: [28, 28, 1] };
-  },
-  'resnet18-cifar'() {
-    const model = resnet18({ inputShape: [32, 32, 3], numClasses: 10, cifar: true });
-    return { model, batch: 128, input: [32, 32, 3], cpuTooSlow: true };
-  },
-  'vit-tiny'() {
-    // dim 192, depth 6, heads 3, patch 4, 32x32x3 (65 tokens), exact GELU, LayerNorm eps 1e-6
-    const model = zooModels['vit-tiny'](zooOptions({ inputShape: [32, 32, 3], numClasses: 10 }));
-    return { model, batch: 128, input: [32, 32, 3], cpuTooSlow: true, extraFwdFlopPerExample: vitAttentionFlops(65, 192, 6) };
-  },
-};
-
-/** The attention products (q k^T and attn v) per example, which are not layers: 2 matmuls of tokens^2 x dim. */
-function vitAttentionFlops(tokens, dim, depth) {
-  return depth * 2 * 2 * tokens * tokens * dim;
-}
-
-/** Forward FLOP per example of the conv and dense layers (2 per multiply-add). */
-function forwardFlops(model) {
-  let flop = 0;
-  for (const layer of model.layers) {
-    const cls = layer.getClassName();
-    if (cls === 'Conv2D' || cls === 'DepthwiseConv2D') {
-      const [, h, w, c] = layer.outputShape;
-      const [kh, kw, cin] = layer.getWeights()[0].shape;
-      flop += 2 * h * w * kh * kw * (cls === 'Conv2D' ? cin * c : c);
-    } else if (cls === 'Dense') {
-      const [cin, cout] = layer.getWeights()[0].shape;
-      const rows = layer.outputShape.slice(1, -1).reduce((a, b) => a * b, 1); // tokens for [B, T, C]
-      flop += 2 * rows * cin * cout;
-    }
+const SMALL = ['mlp', 'bn-cnn', 'resnet18-cifar', 'vit-tiny'];
+const LARGE = ['resnet50', 'vit-s16', 'convnext-t', 'swin-t'];
+const CPU_FEASIBLE = new Set(['mlp', 'bn-cnn']);
+const modelArg = opt('models', 'all');
+const models = modelArg === 'all' ? [...SMALL, ...LARGE] : modelArg === 'small' ? SMALL : modelArg === 'large' ? LARGE : modelArg.split(',');
+for (const m of models) {
+  if (![...SMALL, ...LARGE].includes(m)) {
+    console.error(`bench/step.mjs: unknown model '${m}' (one of ${[...SMALL, ...LARGE].join(', ')}, or all, small, large)`);
+    process.exit(2);
   }
-  return flop;
 }
+const backends = opt('backends', 'onednn,torch,cpu').split(',');
+const batch = opt('batch', undefined);
+const warmup = opt('warmup', '3');
+const steps = opt('steps', '10');
+const rounds = Number(opt('rounds', '1'));
+const alg1 = !args.includes('--no-alg1');
+const alg1Steps = opt('alg1-steps', '5');
+const threads = process.env.LWLR_NUM_THREADS ?? '2';
+const torchOk = existsSync('/usr/bin/python3');
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function lossOf(model, x, y) {
-  const logits = model.apply(x, { training: true });
-  return tf.losses.softmaxCrossEntropy(y, logits);
-}
-
-async function benchOne(name, backend) {
-  await tf.setBackend(backend);
-  const spec = builders[name]();
-  const { model, batch } = spec;
-  spec.fwdFlopPerExample = forwardFlops(model) + (spec.extraFwdFlopPerExample ?? 0);
-  const params = collectParams(model);
-  const sgd = new SGD(params, { lr: 0.01, momentum: 0.9 });
-  const x = tf.randomNormal([batch, ...spec.input]);
-  const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32'), 10);
-  const vars = params.map((p) => p.variable);
-  const step = () => {
-    const cost = sgd.minimize(() => lossOf(model, x, y), true, vars);
-    cost.dataSync();
-    cost.dispose();
-  };
-  // The pure-JS cpu backend takes seconds per step: one warm-up and two timed steps are enough.
-  const n = backend === 'cpu' ? Math.min(iters, 2) : iters;
-  for (let i = 0; i < (backend === 'cpu' ? 1 : 2); i++) step();
-  const before = tf.memory().numTensors;
-  const times = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    step();
-    times.push(performance.now() - t0);
-  }
-  const leaked = tf.memory().numTensors - before;
-  // Kernels one step dispatches, and which of them still run the JavaScript cpu implementation.
-  let jsKernels = [];
-  if (backend === 'onednn') {
-    const prof = await tf.profile(step);
-    const names = [...new Set(prof.kernelNames)];
-    jsKernels = names.filter((k) => {
-      const mine = tf.getKernel(k, 'onednn');
-      const cpu = tf.getKernel(k, 'cpu');
-      return mine && cpu && mine.kernelFunc === cpu.kernelFunc && !['Identity', 'Reshape'].includes(k);
-    });
-  }
-  // Algorithm 1 with T = 10 versus 10 forward-backward passes: the measurement loop alone (init 'none'),
-  // and the one-time measurement init (seeded normals generated on the host) reported apart.
-  let alg1Ratio = null;
-  let initMs = null;
-  if (backend === 'onednn') {
-    const batches = Array.from({ length: alg1Steps }, () => ({ x, y }));
-    const t0 = performance.now();
-    applyMeasurementInit(params, { init: 'fan-out', seed: 0, model });
-    initMs = performance.now() - t0;
-    const t1 = performance.now();
-    await measureLayerwiseLR(model, batches, { steps: alg1Steps, init: 'none' });
-    const tAlg = performance.now() - t1;
-    const t2 = performance.now();
-    for (let i = 0; i < alg1Steps; i++) {
-      // Every gradient is consumed (as a training step would): with the backend's deferred kernels an unread
-      // gradient is never computed, which would make the baseline cheaper than any real use of the pass.
-      const { value, grads } = tf.variableGrads(() => lossOf(model, x, y), vars);
-      const total = tf.tidy(() => tf.addN([value, ...Object.values(grads).map((g) => tf.sum(g))]));
-      total.dataSync();
-      tf.dispose([total, value, grads]);
-    }
-    alg1Ratio = tAlg / (performance.now() - t2);
-  }
-  const ms = median(times);
-  const gflops = (3 * spec.fwdFlopPerExample * batch) / (ms * 1e6);
-  tf.dispose([x, y]);
-  model.dispose();
-  sgd.dispose();
-  return { ms, gflops, leaked, jsKernels, alg1Ratio, initMs };
-}
-
-function torchTimes(names) {
-  if (!withTorch || !existsSync('/usr/bin/python3')) return {};
+/** Runs one measurement in a fresh process; its JSON line, or { error }. */
+function measure(framework, model, mode) {
+  const common = ['--model', model, '--mode', mode, ...(batch ? ['--batch', batch] : [])];
+  const cpu = framework === 'cpu';
+  const counts = mode === 'alg1'
+    ? ['--warmup', '1', '--steps', alg1Steps]
+    : ['--warmup', cpu ? '1' : warmup, '--steps', cpu ? '2' : steps];
+  const env = { ...process.env, OMP_WAIT_POLICY: 'passive', LWLR_NUM_THREADS: threads };
   try {
-    const out = execFileSync('/usr/bin/python3', [path.join(here, 'torch_step.py'), ...names], {
-      env: { ...process.env, OMP_WAIT_POLICY: 'passive', BENCH_ITERS: String(iters) },
-      encoding: 'utf8',
-    });
+    const out = framework === 'torch'
+      ? execFileSync('/usr/bin/python3', [path.join(here, 'torch_step.py'), ...common, ...counts], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      : execFileSync(process.execPath, [path.join(here, 'step-worker.mjs'), ...common, ...counts, '--backend', framework, ...(args.includes('--kernels') ? ['--kernels'] : [])], {
+        env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24,
+      });
     return JSON.parse(out.trim().split('\n').pop());
   } catch (e) {
-    console.error(`(PyTorch reference skipped: ${String(e.message).split('\n')[0]})`);
-    return {};
+    const msg = String(e.stderr || e.message).trim().split('\n').pop();
+    return { error: msg };
   }
 }
 
-if (backends.includes('onednn') && !onednn.available) {
-  console.error('onednn backend unavailable: apt-get install libdnnl-dev && npm run build -w tfjs-backend-onednn');
-  process.exit(1);
-}
-const torch = torchTimes(models);
-console.log(`threads: ${onednn.available ? onednn.getNumThreads() : '-'}; iters: ${iters}; ${new Date().toISOString()}`);
-const header = ['model', 'backend', 'ms/step', 'GFLOP/s', 'vs cpu', 'vs torch', 'leaked tensors', `alg1 loop(T=${alg1Steps})/${alg1Steps} fwd-bwd`, 'init ms'];
-const rows = [];
-for (const name of models) {
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (x, d = 0) => (x == null || Number.isNaN(x) ? '' : x.toFixed(d));
+
+/** All timed steps of `rounds` alternating runs per framework: { [framework]: merged result }. */
+function measureAll(model, mode) {
+  const frameworks = backends.filter((b) => (b === 'cpu' ? mode === 'step' && CPU_FEASIBLE.has(model) : b !== 'torch' || torchOk));
   const res = {};
-  const spec0 = builders[name]();
-  const tooSlow = spec0.cpuTooSlow;
-  spec0.model.dispose();
-  const run = backends.filter((b) => !(b === 'cpu' && tooSlow));
-  for (const b of run) res[b] = await benchOne(name, b);
-  for (const b of run) {
-    const r = res[b];
-    rows.push([
-      name, b, r.ms.toFixed(1), r.gflops.toFixed(1),
-      res.cpu && b !== 'cpu' ? `${(res.cpu.ms / r.ms).toFixed(1)}x faster` : '',
-      torch[name] ? `${(r.ms / torch[name]).toFixed(2)}x torch time` : '',
-      String(r.leaked), r.alg1Ratio ? r.alg1Ratio.toFixed(3) : '', r.initMs ? r.initMs.toFixed(0) : '',
-    ]);
-    if (b === 'onednn') console.log(`${name}: kernels of a step still running the JavaScript cpu implementation on onednn: ${r.jsKernels.join(', ') || 'none'}`);
+  for (let r = 0; r < rounds; r++) {
+    for (const f of frameworks) {
+      const m = measure(f, model, mode);
+      if (m.error) {
+        res[f] = { error: m.error };
+        continue;
+      }
+      if (res[f]?.error) continue;
+      const acc = (res[f] ??= { ...m, times: [], cpu: [], peakRssMB: 0 });
+      acc.times.push(...m.times);
+      acc.cpu.push(...m.cpu);
+      acc.peakRssMB = Math.max(acc.peakRssMB, m.peakRssMB ?? 0);
+      acc.leaked = Math.max(acc.leaked ?? 0, m.leaked ?? 0);
+      if (m.jsKernels) acc.jsKernels = m.jsKernels;
+    }
   }
-  if (torch[name]) rows.push([name, 'pytorch', torch[name].toFixed(1), '', '', '1.00x', '', '', '']);
+  return res;
 }
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const fmt = (r) => r.map((c, i) => c.padEnd(widths[i])).join('  ');
-console.log(fmt(header));
-for (const r of rows) console.log(fmt(r));
+
+const header = ['model', 'batch', 'what', 'framework', 'min ms', 'median ms', 'median CPU ms', 'peak RSS MB',
+  'time / torch', 'RSS / torch', 'onednn vs cpu', 'GFLOP/s', 'leaked'];
+const rows = [];
+console.log(`bench/step.mjs ${new Date().toISOString()}: models ${models.join(',')}; backends ${backends.join(',')}; ` +
+  `${warmup} warm-up + ${steps} timed steps, ${rounds} round(s); Algorithm 1: ${alg1 ? `T = ${alg1Steps}` : 'off'}; ${threads} threads`);
+for (const model of models) {
+  for (const mode of alg1 ? ['step', 'alg1'] : ['step']) {
+    const res = measureAll(model, mode);
+    const t = res.torch && !res.torch.error ? res.torch : null;
+    for (const [f, r] of Object.entries(res)) {
+      if (r.error) {
+        rows.push([model, batch ?? '', mode, f, `error: ${r.error}`, '', '', '', '', '', '', '', '']);
+        continue;
+      }
+      const med = median(r.times);
+      const vsCpu = f === 'onednn' && res.cpu && !res.cpu.error ? `${(median(res.cpu.times) / med).toFixed(0)}x faster` : '';
+      const flops = r.fwdGflop && mode === 'step' ? (3 * r.fwdGflop) / (med / 1000) : null;
+      rows.push([
+        model, String(r.batch), mode === 'step' ? 'train step' : `alg1 (per batch)`, f,
+        fmt(Math.min(...r.times)), fmt(med), fmt(median(r.cpu)), fmt(r.peakRssMB),
+        t && f !== 'torch' ? `${(med / median(t.times)).toFixed(2)}x` : '',
+        t && f !== 'torch' ? `${(r.peakRssMB / t.peakRssMB).toFixed(2)}x` : '',
+        vsCpu, fmt(flops), f === 'torch' ? '' : String(r.leaked ?? ''),
+      ]);
+      if (r.jsKernels) console.log(`${model}: kernels of a step still running the cpu (JavaScript) implementation on onednn: ${r.jsKernels.join(', ') || 'none'}`);
+    }
+  }
+  printTable(rows.filter((r) => r[0] === model));
+}
+
+function printTable(rs) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rs.map((r) => r[i].length)));
+  const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  console.log(line(header));
+  for (const r of rs) console.log(line(r));
+}
+
+console.log('\nAll rows:');
+printTable(rows);

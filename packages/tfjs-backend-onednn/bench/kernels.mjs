@@ -136,7 +136,7 @@ function rawGemm(M, K, N) {
 
 console.log(`# tfjs-backend-onednn kernel micro-benchmark`);
 console.log(`# ${os.cpus()[0]?.model} x${os.cpus().length}, threads ${pkg.getNumThreads()}, oneDNN ${native.dnnlVersion()}, ` +
-  `node ${process.version}, output alloc ${JSON.stringify(outputAllocMode())}, ` +
+  `node ${process.version}, output alloc ${JSON.stringify(outputAllocMode(tf.backend()))}, ` +
   `LWLR_CONV_WEIGHTS=${process.env.LWLR_CONV_WEIGHTS ?? 'any'}, LWLR_CONV_DW=${process.env.LWLR_CONV_DW ?? 'any'}, ` +
   `OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? '(default)'}; median of ${reps}`);
 console.log(`| case | onednn ms (median) | GFLOP/s (median) | onednn ms (best) | GFLOP/s (best) | cpu ms | cpu GFLOP/s | speed-up (medians) |`);

@@ -208,6 +208,19 @@ static Napi::Value AllocF32(const Napi::CallbackInfo& info) {
   });
 }
 
+// releaseF32(array): detaches the array's ArrayBuffer, so that its pooled memory is reusable at once (the
+// caller guarantees that nothing will read the array again; a stale reference sees an empty array).
+static Napi::Value ReleaseF32(const Napi::CallbackInfo& info) {
+  auto ta = info[0].As<Napi::TypedArray>();
+  Napi::ArrayBuffer ab = ta.ArrayBuffer();
+  if (!ab.IsDetached()) {
+    ab.Detach();
+    std::lock_guard<std::mutex> g(pool::state().mu);
+    ++pool::state().detached;
+  }
+  return info.Env().Undefined();
+}
+
 static Napi::Value PoolStats(const Napi::CallbackInfo& info) {
   auto& s = pool::state();
   std::lock_guard<std::mutex> g(s.mu);
@@ -218,6 +231,9 @@ static Napi::Value PoolStats(const Napi::CallbackInfo& info) {
   o.Set("misses", Napi::Number::New(info.Env(), static_cast<double>(s.misses)));
   o.Set("released", Napi::Number::New(info.Env(), static_cast<double>(s.released)));
   o.Set("dropped", Napi::Number::New(info.Env(), static_cast<double>(s.dropped)));
+  o.Set("detached", Napi::Number::New(info.Env(), static_cast<double>(s.detached)));
+  o.Set("liveBytes", Napi::Number::New(info.Env(), static_cast<double>(s.liveBytes)));
+  o.Set("peakLiveBytes", Napi::Number::New(info.Env(), static_cast<double>(s.peakLiveBytes)));
   return o;
 }
 
@@ -229,6 +245,7 @@ static Napi::Value PoolTrim(const Napi::CallbackInfo& info) {
 LWLR_EXPORT("matmul", Matmul);
 LWLR_EXPORT("sgemm", Sgemm);
 LWLR_EXPORT("allocF32", AllocF32);
+LWLR_EXPORT("releaseF32", ReleaseF32);
 LWLR_EXPORT("poolStats", PoolStats);
 LWLR_EXPORT("poolTrim", PoolTrim);
 

@@ -12,8 +12,11 @@ import { registerOneDNNBackend, registerNativeKernel, BACKEND_NAME, MathBackendO
 import { nativeKernels } from './kernels/index.js';
 import { loadNative, warnNativeUnavailableOnce } from './native.js';
 import { silenceCpuBanner } from './cpu-banner.js';
+import { installEagerBackprop } from './backprop.js';
 
 export { BACKEND_NAME, MathBackendOneDNN, registerNativeKernel, loadNative };
+export { attention, batchNormTrain, gelu, layerNorm, type AttentionOptions, type BatchNormTrainResult } from './ops.js';
+export { installLeanForward } from './lean-forward.js';
 export { selectBackend, BACKEND_CHOICES, type BackendChoice } from './select.js';
 
 /**
@@ -23,6 +26,7 @@ export { selectBackend, BACKEND_CHOICES, type BackendChoice } from './select.js'
 export const available: boolean = registerOneDNNBackend();
 if (available) {
   for (const k of nativeKernels) registerNativeKernel(k);
+  installEagerBackprop(BACKEND_NAME);
   silenceCpuBanner();
 } else {
   warnNativeUnavailableOnce();

@@ -155,6 +155,24 @@ test('Relu gradient (fused LwlrReluGrad on onednn) is bit-identical to dy * step
   await expectParity((rand) => tf.grad((x: tf.Tensor) => tf.relu(x))(rand([301, 257]), rand([301, 257])), { rtol: 0, atol: 0 });
 });
 
+test('the Relu gradient saves the output, not the input (conv -> BN -> ReLU keeps one tensor less)', async () => {
+  await tf.setBackend('onednn');
+  const x = tf.variable(tf.tensor1d([-1, 0.5, 2, -3]));
+  let savedIds: object[] = [];
+  let outId: object | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    const h = tf.mul(x, 2);
+    const y = tf.relu(h);
+    outId = y.dataId;
+    const tape = (tf.engine() as unknown as { state: { activeTape: { kernelName: string; saved?: tf.Tensor[] }[] } }).state.activeTape;
+    savedIds = tape.filter((n) => n.kernelName === 'Relu').flatMap((n) => (n.saved ?? []).map((t) => t.dataId));
+    return tf.sum(tf.mul(y, tf.tensor1d([1, 2, 3, 4])));
+  }, [x]);
+  assert.deepEqual(savedIds, [outId]);
+  assert.deepEqual(Array.from(await grads[x.name]!.data()), [0, 4, 6, 0]);
+  tf.dispose([value, grads, x]);
+});
+
 test('Square gradient (fused LwlrSquareGrad on onednn) is bit-identical to dy * (x * 2), broadcast dy too', async () => {
   const sp = [0, -0, 1, -1, Infinity, -Infinity, NaN, 1e-30, -3, 3e38];
   await expectParity(() => tf.grad((x: tf.Tensor) => tf.square(x))(tf.tensor2d(sp, [sp.length, 1]).tile([1, sp.length]),

@@ -14,14 +14,18 @@ function filled(v: number, shape: number[] = [N]): tf.Tensor {
   return tf.fill(shape, v);
 }
 
-test('outputs are recycled: a repeated op reuses the arrays of disposed results', { skip: !available }, async () => {
+test('outputs are released on dispose: a repeated op reuses the memory of disposed results', { skip: !available }, async () => {
   await tf.setBackend('onednn');
   const a = filled(1);
   const b = filled(2);
   for (let i = 0; i < 3; i++) tf.add(a, b).dispose();
-  const before = outputAllocMode().reused;
+  const backend = tf.backend() as unknown as Parameters<typeof outputAllocMode>[0];
+  const before = outputAllocMode(backend);
   for (let i = 0; i < 5; i++) tf.add(a, b).dispose();
-  assert.ok(outputAllocMode().reused - before >= 5, JSON.stringify(outputAllocMode()));
+  const after = outputAllocMode(backend);
+  // released on dispose (not left to GC), and the pool serves the next outputs with that memory
+  assert.ok(after.released - before.released >= 5, JSON.stringify(after));
+  assert.ok(after.native.hits! - before.native.hits! >= 5, JSON.stringify(after));
   tf.dispose([a, b]);
 });
 
@@ -130,4 +134,21 @@ test('deferred conv input gradients: computed when read, never when unused, same
   tf.dispose([xc!, wc!, bc!, dxCpu, gwCpu]);
   await tf.setBackend('onednn');
   tf.dispose([x, w, b]);
+});
+
+test('a released array is detached (a stale reference reads nothing) and its memory serves another size', { skip: !available }, async () => {
+  await tf.setBackend('onednn');
+  const backend = tf.backend() as unknown as { data: { get(id: object): { values: Float32Array } } } & Parameters<typeof outputAllocMode>[0];
+  const a = filled(1);
+  const b = tf.add(a, a);
+  const stale = backend.data.get(b.dataId).values; // not through readSync: the backend does not know of it
+  assert.equal(stale.length, N);
+  b.dispose();
+  assert.equal(stale.length, 0, 'detached on dispose');
+  const small = filled(1, [Math.floor(N * 0.7)]);
+  const before = outputAllocMode(backend).native;
+  const c = tf.add(small, small); // 70% of the released size: served from the pool
+  assert.equal(outputAllocMode(backend).native.hits! - before.hits!, 1);
+  assert.equal((await c.data())[0], 2);
+  tf.dispose([a, small, c]);
 });

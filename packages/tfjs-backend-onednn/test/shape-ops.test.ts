@@ -47,6 +47,24 @@ test('Transpose: every permutation of 3 and 4 dims, float32/int32/bool, size-1 d
   await expectParity((rand) => tf.add(tf.transpose(rand([3, 4, 5]), [2, 0, 1]), rand([4])), exact);
 });
 
+test('Transpose that moves no data (identity perm, only size-1 dims move) shares the storage', async () => {
+  await tf.setBackend('onednn');
+  const x = tf.add(tf.range(0, 24).reshape([2, 1, 3, 4]), 0);
+  for (const perm of [[0, 1, 2, 3], [1, 0, 2, 3], [0, 2, 1, 3]]) {
+    const t = tf.transpose(x, perm);
+    assert.equal(t.dataId, x.dataId, `perm ${perm}`);
+    assert.deepEqual(t.shape, perm.map((p) => x.shape[p]));
+    assert.deepEqual(Array.from(await t.data()), Array.from({ length: 24 }, (_, i) => i));
+    t.dispose();
+  }
+  const moved = tf.transpose(x, [0, 1, 3, 2]);
+  assert.notEqual(moved.dataId, x.dataId);
+  const alias = tf.transpose(x, [1, 0, 2, 3]);
+  x.dispose();
+  assert.equal((await alias.data())[23], 23, 'the alias outlives its source');
+  tf.dispose([moved, alias]);
+});
+
 test('Slice: begin/size (-1), contiguous and strided, every dtype', async () => {
   const cases: [number[], number[], number[]][] = [
     [[10], [3], [4]],

@@ -20,6 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InitSeeds, checkImageOptions, torchDefaultInit, type ImageModelOptions } from './layers/common.js';
+import { batchNorm } from './layers/batch-norm.js';
 import { imageOptions, registerModelFamily } from './model-registry.js';
 
 export interface DavidNetOptions extends ImageModelOptions {
@@ -54,7 +55,7 @@ export function davidnet(opts: DavidNetOptions): tf.LayersModel {
       filters: cout, kernelSize: 3, padding: 'same', useBias: false, name: `${p}.conv`,
       kernelInitializer: torchDefaultInit(fanIn, seeds.next()),
     }), x);
-    x = ap(tf.layers.batchNormalization({ axis: -1, epsilon: 1e-5, momentum: 0.9, name: `${p}.bn` }), x);
+    x = ap(batchNorm({ axis: -1, epsilon: 1e-5, momentum: 0.9, name: `${p}.bn` }), x);
     return ap(tf.layers.reLU({ name: `${p}.relu` }), x);
   };
   const layer = (x: Sym, p: string, cout: number, residual: boolean): Sym => {

@@ -3,6 +3,7 @@
  * Layers are named fc1, fc2, ... so parameters are `fc1.kernel`, `fc1.bias`, ...
  */
 import * as tf from '@tensorflow/tfjs';
+import './layers/lean-forward.js';
 import { registerModelFamily } from './model-registry.js';
 import { InitSeeds } from './layers/common.js';
 

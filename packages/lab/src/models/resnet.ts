@@ -18,6 +18,8 @@
  * bias, torchvision's default init (conv kaiming-normal fan_out for ReLU, BN 1/0, Linear U(±1/sqrt(fan_in))).
  */
 import * as tf from '@tensorflow/tfjs';
+import './layers/lean-forward.js';
+import { batchNorm } from './layers/batch-norm.js';
 import { registerModelFamily } from './model-registry.js';
 import { InitSeeds, kaimingNormalFanOut, torchDefaultInit } from './layers/common.js';
 
@@ -51,7 +53,7 @@ export function conv(x: SymbolicTensor, filters: number, k: number, stride: numb
 }
 
 function bn(x: SymbolicTensor, name: string): SymbolicTensor {
-  return tf.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5, name }).apply(x) as SymbolicTensor;
+  return batchNorm({ axis: -1, momentum: 0.9, epsilon: 1e-5, name }).apply(x) as SymbolicTensor;
 }
 
 function relu(x: SymbolicTensor, name: string): SymbolicTensor {

@@ -7,7 +7,9 @@
  *  - Tile: one Sum over the repetition axes instead of a Slice + Add per repetition (rank <= 4 only in tfjs).
  *  - Sum / Mean: the broadcast of dy (Tile) instead of dy * ones(x.shape) (and / n): one full-size tensor
  *    instead of two or three; bit-identical values.
- *  - Relu: dy * step(x) in one kernel (LwlrReluGrad) on backends that have it, bit-identical.
+ *  - Relu: dy * step(y) in one kernel (LwlrReluGrad) on backends that have it, bit-identical; it saves the
+ *    output y instead of the input x (y > 0 exactly where x > 0, NaN where x is NaN), so a conv -> BN -> ReLU ->
+ *    conv chain keeps the ReLU output (which the next conv saves anyway) and not also the BatchNorm output.
  *  - Square: dy * (x * 2) in one kernel (LwlrSquareGrad) on backends that have it, bit-identical.
  *  - FusedBatchNorm: the five gradients in one pass (LwlrBatchNormGrad) when the parameters are per-channel
  *    (rank 1, length = x's last dim) or full-size; tfjs's composite (~20 kernels) otherwise and on other
@@ -93,9 +95,9 @@ define(reduceGrad('Mean'));
 
 define({
   kernelName: 'Relu',
-  inputsToSave: ['x'],
+  outputsToSave: [true],
   gradFunc: (dy, saved, attrs) => {
-    const [x] = saved;
+    const [x] = saved; // the output y: step(y) == step(x)
     const g = dy as tf.Tensor;
     if (!hasKernel('LwlrReluGrad') || g.dtype !== 'float32' || x!.dtype !== 'float32' ||
         g.shape.join(',') !== x!.shape.join(',')) {

@@ -18,6 +18,7 @@ import { maxPoolConfig } from './MaxPool.js';
 import { avgPoolConfig } from './AvgPool.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { avgPoolGradConfig } from './AvgPoolGrad.js';
+import { fusedKernels } from './fused.js';
 import { gatherKernels } from './Gather.js';
 
 export const nativeKernels: KernelConfig[] = [
@@ -36,5 +37,6 @@ export const nativeKernels: KernelConfig[] = [
   avgPoolConfig,
   maxPoolGradConfig,
   avgPoolGradConfig,
+  ...fusedKernels,
   ...gatherKernels,
 ];

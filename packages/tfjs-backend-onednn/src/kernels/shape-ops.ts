@@ -15,6 +15,17 @@ function fillArray(like: Values, value: number): Values {
 
 const lazyBroadcasts = process.env.LWLR_LAZY !== '0';
 
+/** Whether transposing `shape` by `perm` keeps the dims of size > 1 in their order (the data does not move). */
+export function movesNoData(shape: readonly number[], perm: readonly number[]): boolean {
+  let last = -1;
+  for (const p of perm) {
+    if (shape[p] === 1) continue;
+    if (p < last) return false;
+    last = p;
+  }
+  return true;
+}
+
 function tileOnCpu(backend: Parameters<typeof movable>[0], x: tf.TensorInfo, reps: number[]): tf.TensorInfo {
   return tf.getKernel('Tile', 'cpu')!.kernelFunc({ inputs: { x }, backend, attrs: { reps } }) as tf.TensorInfo;
 }
@@ -23,9 +34,15 @@ export const shapeKernels: tf.KernelConfig[] = [
   nativeKernel('Transpose', ({ inputs, backend, attrs }) => {
     const x = inputs.x!;
     const perm = attrs.perm as number[];
+    const shape = perm.map((p) => x.shape[p]!);
+    if (movesNoData(x.shape, perm)) {
+      // The same elements in the same order (an identity perm, or only size-1 dims move): share the storage,
+      // as Reshape does. tfjs-layers' Dense transposes its kernel with the identity perm on every call.
+      backend.incRef(x.dataId);
+      return { dataId: x.dataId, shape, dtype: x.dtype };
+    }
     const xv = movable(backend, x);
     if (xv === null) return null;
-    const shape = perm.map((p) => x.shape[p]!);
     const out = allocLike(backend, xv, sizeOf(shape));
     backend.native.ewTranspose(xv, x.shape, perm, out);
     return backend.makeTensorInfo(shape, x.dtype, out);

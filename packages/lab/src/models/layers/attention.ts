@@ -5,9 +5,12 @@
  * layers (`attn.q`, `attn.k`, `attn.v`, each C -> C, with bias), which holds the same numbers of parameters
  * and gives each of q, k, v its own name (and its own eta). This module holds the weightless part between
  * the projections and `attn.proj`: split heads, softmax(q k^T / sqrt(d) [+ bias] [+ mask]), attention
- * dropout, merge heads. {@link WindowAttention} (Swin) extends it with a relative position bias.
+ * dropout, merge heads. {@link WindowAttention} (Swin) extends it with a relative position bias and a mask.
+ * Without attention dropout it runs the backend's `attention` op (one fused kernel with its own gradient on
+ * `onednn`, the same composition elsewhere).
  */
 import * as tf from '@tensorflow/tfjs';
+import { attention } from 'tfjs-backend-onednn';
 import { checkInt, checkRate, type LayerArgs } from './common.js';
 import { dropWithMask, mixSeed } from './drop.js';
 
@@ -33,7 +36,7 @@ export function mergeHeads(x: tf.Tensor): tf.Tensor {
 
 /**
  * Multi-head attention core on inputs `[q, k, v]` (each [B, N, C], already projected); output [B, N, C].
- * Weightless; subclasses add a bias to the logits through {@link addToLogits}.
+ * Weightless; subclasses add a bias or a mask to the logits through {@link logitTerms}.
  */
 export class MultiHeadAttention extends tf.layers.Layer {
   static className = 'LwlrMultiHeadAttention';
@@ -62,9 +65,12 @@ export class MultiHeadAttention extends tf.layers.Layer {
     this.built = true;
   }
 
-  /** Hook: add biases / masks to the attention logits [B, heads, N, N]. */
-  protected addToLogits(logits: tf.Tensor): tf.Tensor {
-    return logits;
+  /**
+   * Hook: additive terms of the attention logits [B, heads, N, N]: `bias` [heads, N, N] (learned, shared by
+   * the batch) and `mask` [nW, N, N] (constant; batch item b gets mask[b mod nW]), for `n` tokens.
+   */
+  protected logitTerms(_n: number): { bias?: tf.Tensor; mask?: tf.Tensor } {
+    return {};
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
@@ -76,12 +82,19 @@ export class MultiHeadAttention extends tf.layers.Layer {
       this.dropCalls += 1;
     }
     return tf.tidy(() => {
+      const { bias, mask } = this.logitTerms(inputs[0]!.shape[1]!);
+      if (!training) return attention(inputs[0]!, inputs[1]!, inputs[2]!, { numHeads: this.numHeads, bias, mask });
+      // attention dropout: the composition (the fused op has no dropout)
       const [q, k, v] = inputs.map((t) => splitHeads(t, this.numHeads)) as [tf.Tensor, tf.Tensor, tf.Tensor];
-      const d = q.shape[3]!;
+      const [b, h, n, d] = q.shape as [number, number, number, number];
       let logits = tf.matMul(tf.mul(q, 1 / Math.sqrt(d)), k, false, true);
-      logits = this.addToLogits(logits);
+      if (bias) logits = tf.add(logits, bias);
+      if (mask) {
+        const nw = mask.shape[0]!;
+        logits = tf.reshape(tf.add(tf.reshape(logits, [b / nw, nw, h, n, n]), tf.reshape(mask, [1, nw, 1, n, n])), [b, h, n, n]);
+      }
       let p = tf.softmax(logits);
-      if (training) p = dropWithMask(p, this.attnDrop, p.shape.slice(), seed);
+      p = dropWithMask(p, this.attnDrop, p.shape.slice(), seed);
       return mergeHeads(tf.matMul(p, v));
     });
   }

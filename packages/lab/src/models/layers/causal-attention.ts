@@ -4,7 +4,8 @@
  * The mask is an additive bias on the attention logits [B, heads, T, T]: 0 on and below the diagonal, -Infinity
  * above it (PyTorch's `masked_fill(mask == 0, -inf)`), so a masked key's probability is exactly 0 and a
  * future token can never change an earlier position's output. One mask [T, T] per sequence length is made
- * once and kept (it is a constant: broadcast over batch and heads by the native Add), and disposed with the layer.
+ * once and kept (a constant, [1, T, T]: the attention op's mask, broadcast over batch and heads), and disposed
+ * with the layer.
  */
 import * as tf from '@tensorflow/tfjs';
 import { MultiHeadAttention } from './attention.js';
@@ -18,16 +19,16 @@ export function causalMask(t: number): tf.Tensor2D {
 
 export class CausalSelfAttention extends MultiHeadAttention {
   static override className = 'LwlrCausalSelfAttention';
-  private readonly masks = new Map<number, tf.Tensor2D>();
+  private readonly masks = new Map<number, tf.Tensor>();
 
-  protected override addToLogits(logits: tf.Tensor): tf.Tensor {
-    const t = logits.shape[2]!;
+  /** The causal mask as the attention op's `mask` [1, T, T] (one window: every batch item gets it). */
+  protected override logitTerms(t: number): { mask: tf.Tensor } {
     let mask = this.masks.get(t);
     if (mask === undefined) {
-      mask = tf.keep(causalMask(t));
+      mask = tf.keep(tf.tidy(() => tf.reshape(causalMask(t), [1, t, t])));
       this.masks.set(t, mask);
     }
-    return tf.add(logits, mask);
+    return { mask };
   }
 
   override dispose(): ReturnType<tf.layers.Layer['dispose']> {

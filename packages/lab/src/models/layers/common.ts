@@ -12,6 +12,7 @@
  *   cuts at +-2 std and would shrink the spread by 12 %, so it is not used.
  */
 import * as tf from '@tensorflow/tfjs';
+import './lean-forward.js';
 
 /** A tfjs-layers initializer. */
 export type Initializer = ReturnType<typeof tf.initializers.zeros>;

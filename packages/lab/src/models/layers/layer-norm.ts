@@ -3,10 +3,12 @@
  * channel axis of an NHWC tensor): y = (x - mean) / sqrt(var + eps) * gamma + beta, with the biased variance.
  *
  * tfjs-layers has a `layerNormalization`, but it tiles the statistics, gamma and beta to the full input shape
- * before a batch-norm kernel; this one broadcasts instead. Weights `gamma` (init 1) and `beta` (init 0), so
+ * before a batch-norm kernel; this one runs the backend's `layerNorm` op: one fused kernel whose gradient saves
+ * only x and two floats per row on `onednn`, the broadcasting composition elsewhere. Weights `gamma` (init 1) and `beta` (init 0), so
  * `collectParams` names them `<layer>.gamma` / `<layer>.beta` with kinds `scale` / `shift`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { layerNorm as layerNormOp } from 'tfjs-backend-onednn';
 import type { LayerArgs } from './common.js';
 
 export interface LayerNormArgs extends LayerArgs {
@@ -36,15 +38,8 @@ export class LayerNorm extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-      const axis = x.rank - 1;
-      const mean = tf.mean(x, axis, true);
-      const xc = tf.sub(x, mean);
-      const variance = tf.mean(tf.square(xc), axis, true);
-      const y = tf.mul(xc, tf.rsqrt(tf.add(variance, this.epsilon)));
-      return tf.add(tf.mul(y, this.gamma!.read()), this.beta!.read());
-    });
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    return layerNormOp(x, this.gamma!.read(), this.beta!.read(), this.epsilon);
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {

@@ -229,20 +229,14 @@ export class WindowAttention extends MultiHeadAttention {
     this.built = true;
   }
 
-  protected override addToLogits(logits: tf.Tensor): tf.Tensor {
+  protected override logitTerms(): { bias: tf.Tensor; mask?: tf.Tensor } {
     const n = this.windowSize * this.windowSize;
-    const heads = this.numHeads;
     const idx = tf.tensor1d(this.index, 'int32');
-    const bias = tf.transpose(tf.reshape(tf.gather(this.table!.read(), idx), [n, n, heads]), [2, 0, 1]);
-    let out = tf.add(logits, bias);
-    if (this.mask) {
-      const [h, w] = this.resolution;
-      const nw = (h / this.windowSize) * (w / this.windowSize);
-      const bw = out.shape[0]!;
-      const m = tf.tensor(this.mask, [1, nw, 1, n, n], 'float32');
-      out = tf.reshape(tf.add(tf.reshape(out, [bw / nw, nw, heads, n, n]), m), [bw, heads, n, n]);
-    }
-    return out;
+    const bias = tf.transpose(tf.reshape(tf.gather(this.table!.read(), idx), [n, n, this.numHeads]), [2, 0, 1]);
+    if (!this.mask) return { bias };
+    const [h, w] = this.resolution;
+    const nw = (h / this.windowSize) * (w / this.windowSize);
+    return { bias, mask: tf.tensor(this.mask, [nw, n, n], 'float32') };
   }
 
   override getConfig(): tf.serialization.ConfigDict {
