@@ -13,9 +13,10 @@
          --lr-table lr-table-torch.json --arch resnet18-cifar --num-classes 10 --lr 0.1
 
 Every parameter gets its own param group with lr = base_lr * eta. A timm ViT / Swin fuses q, k, v into one
-`attn.qkv` tensor while the table has one eta per part (entries with `rows`): that tensor's group gets
-lr = base_lr * max(eta) and a gradient hook scales each row range by eta / max(eta) (weight decay is applied
-in the hook too, so every row moves exactly as with its own lr; exact for SGD with or without momentum).
+`attn.qkv` tensor (GPT-2: `attn.c_attn`, fused along its columns) while the table has one eta per part
+(entries with `rows`, and `axis: 1` for columns): that tensor's group gets lr = base_lr * max(eta) and a
+gradient hook scales each row (column) range by eta / max(eta) (weight decay is applied in the hook too, so
+every row moves exactly as with its own lr; exact for SGD with or without momentum).
 
 `lwlr lr --save-init` writes the trainable parameters only: BatchNorm running statistics are then missing
 (load with strict=False; torch's defaults, 0 and 1, are the measurement init's too). `num_batches_tracked`
@@ -54,8 +55,9 @@ def param_groups(model, table, base_lr, weight_decay=0.0):
     """SGD param groups from an lwlr LR table in torch names (`lwlr convert --lr-table ... --format torch`).
 
     Returns a list for torch.optim.SGD: one group per parameter, lr = base_lr * eta. A tensor with several
-    entries (a fused qkv: `rows` [begin, end) per part) gets lr = base_lr * max(eta) and a gradient hook
-    that multiplies rows by eta / max(eta) after adding weight decay (the group's own weight_decay is 0).
+    entries (a fused qkv: `rows` [begin, end) per part; of axis 1 where the entry says `axis: 1`, as GPT-2's
+    Conv1D `c_attn.weight`) gets lr = base_lr * max(eta) and a gradient hook that multiplies those rows (or
+    columns) by eta / max(eta) after adding weight decay (the group's own weight_decay is 0).
     """
     if table.get('schema') != 'layerwise-lr/lr-table-torch@1':
         raise ValueError(f"expected an LR table in torch names (schema layerwise-lr/lr-table-torch@1), got {table.get('schema')!r}")
@@ -74,10 +76,11 @@ def param_groups(model, table, base_lr, weight_decay=0.0):
         if len(entries) == 1 or all(e['eta'] == top for e in entries):
             groups.append({'params': [p], 'lr': base_lr * top, 'weight_decay': weight_decay, 'name': name})
             continue
-        scale = torch.ones(p.shape[0], *([1] * (p.dim() - 1)), dtype=p.dtype)
+        axis = entries[0].get('axis', 0)
+        scale = torch.ones(*[p.shape[d] if d == axis else 1 for d in range(p.dim())], dtype=p.dtype)
         for e in entries:
             begin, end = e['rows']
-            scale[begin:end] = e['eta'] / top
+            scale.narrow(axis, begin, end - begin).fill_(e['eta'] / top)
 
         def hook(grad, p=p, scale=scale):
             g = grad + weight_decay * p.detach() if weight_decay else grad

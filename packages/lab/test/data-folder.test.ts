@@ -109,10 +109,10 @@ test('image folder: one-line errors (missing dir, missing val, no class folders,
 
 test('image folder through setupRun: random-resized-crop batches at the image size, hold-out centre-cropped as the test split', async () => {
   const tf = await import('@tensorflow/tfjs');
-  const { setupRun } = await import('../src/train/setup.js');
+  const { setupImageRun } = await import('../src/train/setup.js');
   await tf.setBackend('cpu');
   const root = await makeFolder();
-  const run = await setupRun({ model: 'mlp', data: 'folder', dataDir: root, imageSize: 7, width: 4, batchSize: 4, seed: 2, augment: 'basic', valSplit: 2 });
+  const run = await setupImageRun({ model: 'mlp', data: 'folder', dataDir: root, imageSize: 7, width: 4, batchSize: 4, seed: 2, augment: 'basic', valSplit: 2 });
   assert.equal(run.dataset.trainStoredSize, 8);
   assert.equal(run.train.count, 5);
   for (const [src, n] of [[run.train, 4], [run.val!, 2], [run.test, 2]] as const) {

@@ -15,7 +15,7 @@ import { holdout, holdoutCount, holdoutIndices } from '../src/data/holdout.js';
 import { encodeIdx } from '../src/data/idx.js';
 import { loadDataset } from '../src/data/registry.js';
 import { resizeBilinear } from '../src/data/augment/resample.js';
-import { setupRun } from '../src/train/setup.js';
+import { setupImageRun, setupRun } from '../src/train/setup.js';
 import { setupOptionsFromFlags, COMMON_FLAGS } from '../src/cli/common.js';
 import { parseFlags } from '../src/cli/args.js';
 
@@ -175,7 +175,7 @@ test('load-time --image-size (bilinear as torchvision) and --channels 3 (replica
 test('setupRun: augmented training batches with Mixup, plain test and val batches, model flags, one-line model/size errors', async () => {
   await tf.setBackend('cpu');
   const dir = tinyMnist();
-  const run = await setupRun({
+  const run = await setupImageRun({
     model: 'mlp', data: 'mnist', dataDir: dir, width: 8, batchSize: 16, seed: 3, augment: 'strong', valSplit: 8, imageSize: 8, channels: 3, numClasses: 12,
   });
   assert.equal(run.train.count, 32);

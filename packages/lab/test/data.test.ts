@@ -64,7 +64,7 @@ test('MNIST-format loader: missing directory, missing file, label/image count mi
   writeTinyMnist(dir, 4, 2, 2, 2, false);
   writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), encodeIdx([3], new Uint8Array(3)));
   assert.throws(() => loadMnistFormat({ dir }), /3 labels for 4 images/);
-  await assert.rejects(loadDataset('cifar-1000'), /unknown dataset 'cifar-1000' \(expected one of: fashion-mnist, mnist, cifar10, cifar100, folder, synthetic\)/);
+  await assert.rejects(loadDataset('cifar-1000'), /unknown dataset 'cifar-1000' \(expected one of: fashion-mnist, mnist, cifar10, cifar100, folder, synthetic, text\)/);
 });
 
 test('Fashion-MNIST from the Debian package: sizes and normalization statistics', { skip: !existsSync('/usr/share/datasets/fashion-mnist') }, () => {

@@ -87,7 +87,7 @@ test('trainingTarget: the soft target of Mixup and label smoothing (rows sum to 
   const t = trainingTarget({ y, mixup: { y2, lambda: 0.7 } }, 3, 0.3);
   // (1 - 0.3) * (0.7 onehot(y) + 0.3 onehot(y2)) + 0.1
   const want = [[0.1, 0.1 + 0.21, 0.1 + 0.49], [0.1 + 0.7, 0.1, 0.1]];
-  const got = t.arraySync();
+  const got = t.arraySync() as number[][];
   for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) close(got[i][j], want[i][j], 1e-6, `target[${i}][${j}]`);
   tf.dispose([t, y, y2]);
 });

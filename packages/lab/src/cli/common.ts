@@ -4,7 +4,8 @@ import { parseRandAugment } from '../data/augment/randaugment.js';
 import type { SetupOptions } from '../train/setup.js';
 import { DATASETS } from '../data/registry.js';
 import { AUGMENT_LEVELS, type AugmentLevel } from '../data/augment/policy.js';
-import { modelNames } from '../models/registry.js';
+import { isLanguageModel, modelNames } from '../models/registry.js';
+import { TOKENIZERS } from '../data/tokenizers.js';
 
 export const COMMON_FLAGS: FlagSpecs = {
   model: { type: 'string', default: 'mlp', help: `model: ${modelNames().join(', ')}` },
@@ -25,6 +26,10 @@ export const COMMON_FLAGS: FlagSpecs = {
   mixup: { type: 'number', help: 'Mixup alpha (overrides --augment; 0 = off)' },
   randaugment: { type: 'string', help: 'RandAugment N,M (overrides --augment; torchvision ops, M of 0..30)' },
   'val-split': { type: 'number', help: 'hold out a fraction (0..1) or a count of the training split for validation' },
+  'data-file': { type: 'string', help: '--data text: a UTF-8 file or a folder of them (default: the Brown corpus; every 10th document validates)' },
+  tokenizer: { type: 'string', default: 'bytes', choices: TOKENIZERS, help: '--data text: bytes (vocabulary 256) or gpt2 (BPE, 50257)' },
+  context: { type: 'int', help: "--data text: tokens per training window (default: the model's context)" },
+  'untie-head': { type: 'boolean', default: false, help: 'language models: an LM head of its own instead of the tied token embedding' },
   'batch-size': { type: 'int', default: 256, help: 'minibatch size' },
   seed: { type: 'int', default: 0, help: 'seed of the init, shuffling and measurement' },
   init: { type: 'string', default: 'fan-out', choices: ['fan-out', 'fan-in', 'none'], help: 'measurement init' },
@@ -58,6 +63,7 @@ export function setupOptionsFromFlags(f: ParsedFlags): SetupOptions {
   if (f.mixup !== undefined && !((f.mixup as number) >= 0)) throw new UsageError(`--mixup must be an alpha >= 0 (got ${f.mixup})`);
   if (f.channels !== undefined && ![1, 3].includes(f.channels as number)) throw new UsageError(`--channels must be 1 or 3 (got ${f.channels})`);
   if (f.imageSize !== undefined && !((f.imageSize as number) >= 1)) throw new UsageError(`--image-size must be a positive integer (got ${f.imageSize})`);
+  checkTextFlags(f);
   const vs = f.valSplit as number | undefined;
   if (vs !== undefined && !((vs > 0 && vs < 1) || (Number.isInteger(vs) && vs >= 1))) {
     throw new UsageError(`--val-split must be a fraction in (0, 1) or a whole count >= 1 (got ${vs})`);
@@ -70,5 +76,27 @@ export function setupOptionsFromFlags(f: ParsedFlags): SetupOptions {
     outputScale: f.outputScale as number | undefined,
     augment: (f.augment as AugmentLevel | undefined) ?? 'none', mixup: f.mixup as number | undefined, randAugment: f.randaugment as string | undefined,
     valSplit: f.valSplit as number | undefined,
+    dataFile: f.dataFile as string | undefined, tokenizer: f.tokenizer as string | undefined, context: f.context as number | undefined,
+    untieHead: f.untieHead as boolean | undefined,
   };
+}
+
+/** Image-only flags with `--data text`, text-only ones without it, and a model that does not fit the data: usage errors. */
+function checkTextFlags(f: ParsedFlags): void {
+  const text = f.data === 'text';
+  const lm = isLanguageModel(f.model as string);
+  if (text && !lm) throw new UsageError(`--data text trains language models (${modelNames().filter(isLanguageModel).join(', ')}), not --model ${f.model}`);
+  if (!text && lm) throw new UsageError(`--model ${f.model} is a language model: use --data text (with --data-file PATH, or the Brown corpus)`);
+  const given = (k: string) => f[k] !== undefined && f[k] !== false && !(k === 'augment' && f[k] === 'none') && !(k === 'tokenizer' && f[k] === 'bytes');
+  const dashed = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  if (text) {
+    for (const k of ['dataDir', 'augment', 'mixup', 'randaugment', 'valSplit', 'imageSize', 'channels', 'numClasses']) {
+      if (given(k)) throw new UsageError(`--${dashed(k)} is for image data; --data text takes --data-file, --tokenizer, --context`);
+    }
+    if (f.context !== undefined && !((f.context as number) >= 1)) throw new UsageError(`--context must be a positive integer (got ${f.context})`);
+  } else {
+    for (const k of ['dataFile', 'tokenizer', 'context', 'untieHead']) {
+      if (given(k)) throw new UsageError(`--${dashed(k)} is for --data text (language models)`);
+    }
+  }
 }

@@ -19,7 +19,7 @@ import YAML from 'yaml';
 import { flagValue, parseFlags, toCamel, UsageError, type FlagSpecs, type ParsedFlags } from './args.js';
 
 /** Keys a run's `config.json` holds besides flags (what the run found: dataset size, the command line). */
-export const CONFIG_META_KEYS: ReadonlySet<string> = new Set(['command', 'argv', 'datasetName', 'trainCount', 'testCount', 'valCount', 'lwlrVersion']);
+export const CONFIG_META_KEYS: ReadonlySet<string> = new Set(['command', 'argv', 'datasetName', 'trainCount', 'testCount', 'valCount', 'lwlrVersion', 'text']);
 
 export interface ResolvedFlags {
   flags: ParsedFlags;

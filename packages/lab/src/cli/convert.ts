@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { helpText, parseFlags, UsageError, type FlagSpecs } from './args.js';
 import { COMMON_FLAGS } from './common.js';
-import { buildModel, modelNames } from '../models/registry.js';
+import { buildModel, isLanguageModel, modelNames } from '../models/registry.js';
 import { loadWeightsFile, modelWeights, readWeights, saveWeightsFile, setWeights } from '../train/weights.js';
 import { decodeSafetensors, encodeSafetensors } from '../safetensors.js';
 import { inferTorchFamily, torchFamilyOf, torchMapping, type TorchFamily } from '../interop/torch.js';
@@ -22,6 +22,8 @@ const FLAGS: FlagSpecs = {
   width: COMMON_FLAGS.width,
   depth: COMMON_FLAGS.depth,
   'width-mult': COMMON_FLAGS['width-mult'],
+  vocab: { type: 'int', help: "language models: the tokenizer's vocabulary (default 256, bytes; gpt2: 50257)" },
+  'untie-head': COMMON_FLAGS['untie-head'],
   from: { type: 'string', help: 'input weights: .safetensors, or a TF.js model directory (with --format torch)' },
   to: { type: 'string', help: 'output weights: .safetensors, or a TF.js model directory (with --format tfjs)' },
   format: { type: 'string', choices: ['torch', 'tfjs'], help: 'layout to write: torch (state_dict names, [out,in,kh,kw]) or tfjs (ours)' },
@@ -35,7 +37,8 @@ const SUMMARY = `Convert weights and LR tables to and from PyTorch.
   lwlr convert --model resnet18-cifar --image-size 32 --channels 3 --from final.safetensors --to torch.safetensors --format torch
   lwlr convert --model resnet18-cifar --image-size 32 --channels 3 --from torch.safetensors --to ours.safetensors --format tfjs
   lwlr convert --model resnet18-cifar --image-size 32 --channels 3 --from torch.safetensors --to tfjs-model --format tfjs   (model.json + weights.bin)
-  lwlr convert --lr-table lr-table.json --format torch --out lr-table-torch.json   (--model optional: inferred from the names)`;
+  lwlr convert --lr-table lr-table.json --format torch --out lr-table-torch.json   (--model optional: inferred from the names)
+  lwlr convert --model gpt-tiny --from final.safetensors --to gpt2-hf.safetensors --format torch   (Hugging Face GPT2LMHeadModel names; --vocab 50257 for --tokenizer gpt2)`;
 
 export async function convertCommand(argv: string[]): Promise<number> {
   const { flags: f, positional } = parseFlags(argv, FLAGS);
@@ -78,7 +81,7 @@ export async function convertCommand(argv: string[]): Promise<number> {
   (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   const built = buildModel(name, {
     inputShape, numClasses: f.numClasses as number, width: f.width as number, depth: f.depth as number,
-    widthMultiplier: f.widthMult as number | undefined,
+    widthMultiplier: f.widthMult as number | undefined, vocabSize: f.vocab as number | undefined, untieHead: f.untieHead as boolean,
   });
   try {
     const specs = modelWeights(built).map((w) => ({ name: w.name, shape: [...w.variable.shape] }));
@@ -93,7 +96,7 @@ export async function convertCommand(argv: string[]): Promise<number> {
       out = convertSafetensors(input, mapping, layout, `--from ${from}`, { model: name });
     } catch (e) {
       const msg = (e as Error).message;
-      throw new Error(/shape/.test(msg) ? `${msg} (are --num-classes, --image-size, --channels, --width as trained?)` : msg);
+      throw new Error(/shape/.test(msg) ? `${msg} (are --num-classes, --image-size, --channels, --width${isLanguageModel(name) ? ', --vocab, --untie-head' : ''} as trained?)` : msg);
     }
     if (toTfjs) {
       if (out.missing.length) throw new Error(`--from ${from}: a TF.js model directory needs every weight; ${out.missing.length} missing (first: ${out.missing.slice(0, 3).join(', ')})`);

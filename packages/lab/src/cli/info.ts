@@ -12,6 +12,8 @@ const FLAGS: FlagSpecs = {
   channels: { type: 'int', default: 1, help: 'input channels' },
   width: COMMON_FLAGS.width,
   depth: COMMON_FLAGS.depth,
+  vocab: { type: 'int', help: "language models: the tokenizer's vocabulary (default 256, bytes; gpt2-small: 50257)" },
+  'untie-head': COMMON_FLAGS['untie-head'],
   json: { type: 'boolean', default: false, help: 'print { "params": [...], "total": N }' },
   help: COMMON_FLAGS.help,
 };
@@ -32,7 +34,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
   const size = f.imageSize as number;
   const model = buildModel(f.model as string, {
     inputShape: [size, size, f.channels as number], numClasses: f.numClasses as number,
-    width: f.width as number, depth: f.depth as number,
+    width: f.width as number, depth: f.depth as number, vocabSize: f.vocab as number | undefined, untieHead: f.untieHead as boolean,
   });
   try {
     const params = collectParams(model).map((p) => ({ name: p.name, shape: [...p.shape], numel: p.numel, kind: p.kind }));

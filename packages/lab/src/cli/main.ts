@@ -12,6 +12,7 @@ commands:
   sweep     run a grid of train trials in parallel processes (results.csv, results.json)
   report    HTML report of runs and sweeps: eta maps, curves, summary, heat maps (--png: PNG/SVG files)
   convert   weights (safetensors) to/from PyTorch state_dict names and layout; LR tables to torch names
+  generate  text from a trained language model (lwlr generate RUN_DIR --prompt "...")
 
 lwlr <command> --help shows the flags.`;
 
@@ -25,11 +26,12 @@ async function main(argv: string[]): Promise<number> {
     case 'sweep': return (await import('./sweep.js')).sweepCommand(rest);
     case 'report': return (await import('./report.js')).reportCommand(rest);
     case 'convert': return (await import('./convert.js')).convertCommand(rest);
+    case 'generate': return (await import('./generate.js')).generateCommand(rest);
     case undefined: case '--help': case 'help':
       console.log(USAGE);
       return command === undefined ? 2 : 0;
     default:
-      throw new UsageError(`unknown command '${command}' (expected lr, train, compare, info, sweep, report or convert)`);
+      throw new UsageError(`unknown command '${command}' (expected lr, train, compare, info, sweep, report, convert or generate)`);
   }
 }
 

@@ -164,7 +164,8 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
   let opt: ChainOptimizer | undefined;
   try {
     // checked before the measurement (a bad combination fails at once)
-    const optChoice = optimizerChoiceFromFlags(f, { inputShape: run.dataset.shape, numClasses: run.dataset.numClasses });
+    // (muP has no width family for language models: mupBaseShapes refuses them before the shape matters)
+    const optChoice = optimizerChoiceFromFlags(f, { inputShape: run.dataset.shape as [number, number, number], numClasses: run.dataset.numClasses });
     if (f.wdExclude) optChoice.weightDecayMask = excludeFromWeightDecay();
     // muP's init scales go on fresh weights only, not on a checkpoint's or --init-weights'
     if (ck || f.initWeights) optChoice.mupInit = false;
@@ -229,7 +230,10 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
       epochs: f.epochs as number, logEvery: f.logEvery as number, accumSteps: f.accumSteps as number,
       labelSmoothing: f.labelSmoothing as number, stopAfter: f.stopAfter as number | undefined,
     };
-    const found = { datasetName: run.dataset.name, trainCount: run.train.count, testCount: run.test.count, valCount: run.val?.count };
+    const found = {
+      datasetName: run.dataset.name, trainCount: run.train.count, testCount: run.test.count, valCount: run.val?.count,
+      ...(run.text ? { text: run.text } : {}),
+    };
     if (ck) {
       const old = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8'));
       dir.writeJSON('config.json', { ...old, epochs: f.epochs, backend });
@@ -255,7 +259,10 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
       const at = ck.loop.batch ? `epoch ${ck.loop.epoch} step ${ck.loop.batch}` : `the start of epoch ${ck.loop.epoch}`;
       say(`resuming ${out} at ${at} (global step ${ck.loop.step})`);
     }
-    say(`${f.model} on ${run.dataset.name} (${run.train.count} train / ${run.test.count} test), ${f.optimizer} lr ${f.lr}, scheme ${f.lrTable ? `${table.meta.scheme} (table ${f.lrTable})` : table.meta.scheme}, backend ${backend}`);
+    const sizes = run.text
+      ? `${run.text.trainTokens} train / ${run.text.validationTokens} validation tokens (${run.text.tokenizer}), context ${run.text.context}`
+      : `${run.train.count} train / ${run.test.count} test`;
+    say(`${f.model} on ${run.dataset.name} (${sizes}), ${f.optimizer} lr ${f.lr}, scheme ${f.lrTable ? `${table.meta.scheme} (table ${f.lrTable})` : table.meta.scheme}, backend ${backend}`);
     // Progress: a bar redrawn in place on a terminal (10 times a second at most); in a log (stdout not a
     // terminal) one plain line every 10 s; none with --quiet (epoch lines only).
     const tty = process.stdout.isTTY === true;
@@ -268,7 +275,8 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
         const now = performance.now();
         if (now - last < (tty ? 100 : 10_000)) return;
         last = now;
-        const status = `${s.step}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)} lr ${s.lr.toPrecision(3)} ${Math.round(s.imagesPerSec)} img/s ETA ${formatDuration(s.etaSeconds)}`;
+        const speed = run.text ? `${Math.round(s.imagesPerSec * run.text.context)} tok/s` : `${Math.round(s.imagesPerSec)} img/s`;
+        const status = `${s.step}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)} lr ${s.lr.toPrecision(3)} ${speed} ETA ${formatDuration(s.etaSeconds)}`;
         if (!tty) {
           console.log(`epoch ${s.epoch}/${loop.epochs} step ${status}`);
           return;
@@ -277,7 +285,9 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
         const filled = Math.round((width * s.step) / s.stepsPerEpoch);
         process.stdout.write(`\repoch ${s.epoch}/${loop.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${status}`);
       },
-      onEpoch: (r) => say(`epoch ${r.epoch}/${loop.epochs}: train loss ${r.trainLoss.toFixed(4)}  test loss ${r.testLoss.toFixed(4)}  test acc ${(100 * r.testAcc).toFixed(2)}%${r.testTop5 !== undefined ? `  top-5 ${(100 * r.testTop5).toFixed(2)}%` : ''}${r.valAcc !== undefined ? `  val acc ${(100 * r.valAcc).toFixed(2)}%` : ''}`),
+      onEpoch: (r) => say(r.testPerplexity !== undefined
+        ? `epoch ${r.epoch}/${loop.epochs}: train loss ${r.trainLoss.toFixed(4)}  val loss ${r.testLoss.toFixed(4)}  perplexity ${r.testPerplexity.toFixed(2)}  bits/byte ${r.testBitsPerByte!.toFixed(3)}  next-token acc ${(100 * r.testAcc).toFixed(2)}%`
+        : `epoch ${r.epoch}/${loop.epochs}: train loss ${r.trainLoss.toFixed(4)}  test loss ${r.testLoss.toFixed(4)}  test acc ${(100 * r.testAcc).toFixed(2)}%${r.testTop5 !== undefined ? `  top-5 ${(100 * r.testTop5).toFixed(2)}%` : ''}${r.valAcc !== undefined ? `  val acc ${(100 * r.valAcc).toFixed(2)}%` : ''}`),
       shouldStop,
       onCheckpoint: (state) => saveCheckpoint(out, { model, opt: theOpt, loop: state, data: data.getState?.() }),
     }, ck?.loop);

@@ -14,6 +14,7 @@ import { Rng, deriveSeed } from 'layerwise-lr';
 import type { Split } from './dataset.js';
 import type { Augmenter } from './augment/pipeline.js';
 import { randomPermutation } from './augment/mixup.js';
+import type { Batches } from './batch-stream.js';
 
 export interface BatchOptions {
   batchSize: number;
@@ -43,7 +44,7 @@ export function epochOrder(count: number, epoch: number, seed: number, shuffle: 
 }
 
 /** A split held as tensors, batched by epoch. Dispose when done. */
-export class BatchSource {
+export class BatchSource implements Batches<LabeledBatch> {
   /** The split on the device (absent when augmenting: the augmenter holds the pixels). */
   readonly images?: tf.Tensor4D;
   readonly labels?: tf.Tensor1D;

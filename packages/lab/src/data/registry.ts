@@ -51,7 +51,8 @@ const loaders: Record<string, (o: DataOptions) => Dataset | Promise<Dataset>> = 
   }),
 };
 
-export const DATASETS = Object.keys(loaders);
+/** Every `--data` name: the image datasets, and `text` (language models; loaded by train/text-setup.ts). */
+export const DATASETS = [...Object.keys(loaders), 'text'];
 
 /**
  * Loads a dataset by name; unknown names are a clear error. `imageSize` / `channels` resize and replicate the
@@ -65,6 +66,7 @@ export const DATASETS = Object.keys(loaders);
  */
 export async function loadDataset(name: string, opts: DataOptions = {}): Promise<Dataset> {
   const load = loaders[name];
+  if (name === 'text') throw new Error('--data text is a text corpus, not an image dataset (setupRun loads it for language models)');
   if (!load) throw new Error(`unknown dataset '${name}' (expected one of: ${DATASETS.join(', ')})`);
   if (opts.imageSize !== undefined && !(Number.isInteger(opts.imageSize) && opts.imageSize >= 1)) throw new Error(`--image-size must be a positive integer (got ${opts.imageSize})`);
   if (opts.channels !== undefined && ![1, 3].includes(opts.channels)) throw new Error(`--channels must be 1 or 3 (got ${opts.channels})`);

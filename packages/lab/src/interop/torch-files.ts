@@ -85,8 +85,10 @@ export interface TorchLRTableEntry {
   name: string;
   /** The whole torch tensor's shape. */
   shape: number[];
-  /** Present for a part of a fused tensor: its rows of the tensor's first axis. */
+  /** Present for a part of a fused tensor: its rows of the tensor's first axis (of axis 1 with `axis: 1`). */
   rows?: [number, number];
+  /** 1 when the parts are concatenated on axis 1 (GPT-2's `c_attn.weight`, [in, 3 out]); absent: axis 0. */
+  axis?: 1;
   /** Elements of this row range (or of the tensor). */
   numel: number;
   kind: LRTableEntry['kind'];
@@ -109,7 +111,7 @@ export interface TorchLRTableJSON {
   entries: TorchLRTableEntry[];
 }
 
-const FUSED_NOTE = 'A fused tensor (attn.qkv) has one entry per part with `rows` [begin, end) of its first axis and that part\'s eta: '
+const FUSED_NOTE = 'A fused tensor (attn.qkv, GPT-2 attn.c_attn) has one entry per part with `rows` [begin, end) of its first axis (of axis 1 where `axis: 1`) and that part\'s eta: '
   + 'torch param groups are per tensor, so give the tensor lr = base_lr * max(eta) and scale the gradient of each row range by eta / max(eta) '
   + '(a hook; exact for SGD with momentum when weight decay is applied in the same hook). examples/torch_layerwise_lr.py does this.';
 
@@ -135,7 +137,7 @@ export function lrTableToTorch(json: unknown, family: TorchFamily): TorchLRTable
     for (const p of t.parts) {
       const e = byName.get(p.name)!;
       const row: TorchLRTableEntry = {
-        name: t.torch, shape: [...t.shape], ...(t.parts.length > 1 ? { rows: p.rows } : {}),
+        name: t.torch, shape: [...t.shape], ...(t.parts.length > 1 ? { rows: p.rows, ...(t.axis === 1 ? { axis: 1 as const } : {}) } : {}),
         numel: e.numel, kind: e.kind, G: e.G, eta: e.eta, ...(e.excluded ? { excluded: true as const } : {}), source: e.name,
       };
       entries.push(row);

@@ -9,6 +9,8 @@
  * - ViT and Swin: `attn.{q,k,v}.kernel|bias` -> one `attn.qkv.weight|bias`, q, k, v concatenated along the
  *   output dim (rows of the torch tensor), as timm's fused projection.
  * - Swin (timm >= 0.9): `layers.{s}.downsample.*` -> `layers.{s+1}.downsample.*`, `head.*` -> `head.fc.*`.
+ * - GPT (Hugging Face GPT-2 names; see gpt2.ts): `attn.{q,k,v}` fused into `attn.c_attn` along the columns
+ *   (axis 1) of its Conv1D weight [in, 3 out], whose layout is ours (copied, not transposed).
  *
  * Layouts (tfjs -> torch): dense [in, out] -> [out, in]; conv [kh, kw, in, out] -> [out, in, kh, kw];
  * depthwise [kh, kw, C, m] -> [C*m, 1, kh, kw]; the MLP's first dense layer (after tfjs's Flatten of an NHWC
@@ -27,9 +29,10 @@
  * ```
  */
 import type { NamedArray } from '../safetensors.js';
+import { gpt2ExtraNames, gpt2TorchName, withTransformerPrefix } from './gpt2.js';
 
 /** The architectures whose torch naming we know. */
-export const TORCH_FAMILIES = ['mlp', 'resnet', 'davidnet', 'vit', 'convnext', 'swin'] as const;
+export const TORCH_FAMILIES = ['mlp', 'resnet', 'davidnet', 'vit', 'convnext', 'swin', 'gpt'] as const;
 export type TorchFamily = (typeof TORCH_FAMILIES)[number];
 
 /** How one of our arrays becomes (part of) a torch tensor. */
@@ -44,7 +47,7 @@ export type TorchTransform =
   /** A dense layer after Flatten of [h, w, c]: [h*w*c, out] -> [out, c*h*w]. */
   | { kind: 'flatten-dense'; input: [number, number, number] };
 
-/** One of our weights inside a torch tensor: rows [begin, end) of the torch tensor's first axis. */
+/** One of our weights inside a torch tensor: rows [begin, end) of the torch tensor's first axis (of axis 1 for an entry with `axis: 1`). */
 export interface TorchPart {
   name: string;
   /** Our (tfjs) shape. */
@@ -58,6 +61,8 @@ export interface TorchEntry {
   torch: string;
   shape: number[];
   parts: TorchPart[];
+  /** The axis a fused tensor's parts are concatenated on, when not 0 (GPT-2's `c_attn` weight: 1). */
+  axis?: 1;
 }
 
 export interface TorchMapping {
@@ -90,7 +95,7 @@ export function torchFamilyOf(model: string): TorchFamily {
   if (model === 'mlp' || model === 'davidnet') return model;
   const head = model.split('-')[0]!.replace(/\d+$/, '');
   if ((TORCH_FAMILIES as readonly string[]).includes(head)) return head as TorchFamily;
-  throw new Error(`no torch naming for model '${model}' (known: mlp, resnet*, davidnet, vit-*, convnext-*, swin-*)`);
+  throw new Error(`no torch naming for model '${model}' (known: mlp, resnet*, davidnet, vit-*, convnext-*, swin-*, gpt*)`);
 }
 
 /**
@@ -103,6 +108,7 @@ export function torchFamilyOf(model: string): TorchFamily {
  */
 export function inferTorchFamily(names: readonly string[]): TorchFamily | null {
   const has = (re: RegExp) => names.some((n) => re.test(n));
+  if (has(/^tok_embed\.kernel$/)) return 'gpt';
   if (has(/^layers\.\d+\.blocks\.\d+\.attn\./)) return 'swin';
   if (has(/^stages\.\d+\.blocks\.\d+\.conv_dw\./)) return 'convnext';
   if (has(/^blocks\.\d+\.attn\.[qkv]\./)) return 'vit';
@@ -115,7 +121,8 @@ export function inferTorchFamily(names: readonly string[]): TorchFamily | null {
 const LEAF_KEPT = new Set(['cls_token', 'pos_embed', 'relative_position_bias_table']);
 
 /** Our name -> torch name of the tensor and, for a fused qkv, which third (null if not fused); null: unknown. */
-function torchNameOf(name: string, rank: number, family: TorchFamily): { torch: string; fusedIndex: number | null; transform: TorchTransform } | null {
+function torchNameOf(name: string, rank: number, family: TorchFamily): { torch: string; fusedIndex: number | null; transform: TorchTransform; axis?: 0 | 1 } | null {
+  if (family === 'gpt') return gpt2TorchName(name);
   const dot = name.lastIndexOf('.');
   let prefix = dot < 0 ? '' : name.slice(0, dot);
   const leaf = name.slice(dot + 1);
@@ -201,7 +208,7 @@ export function torchMapping(specs: readonly WeightSpec[], o: TorchMappingOption
       seen.slots[r.fusedIndex!] = part;
       continue;
     }
-    const entry: TorchEntry = { torch: r.torch, shape: [], parts: [] };
+    const entry: TorchEntry = { torch: r.torch, shape: [], parts: [], ...(r.axis === 1 ? { axis: 1 as const } : {}) };
     const slots: Array<TorchPart | undefined> = r.fusedIndex === null ? [part] : [undefined, undefined, undefined];
     if (r.fusedIndex !== null) slots[r.fusedIndex] = part;
     byTorch.set(r.torch, { entry, slots });
@@ -211,15 +218,16 @@ export function torchMapping(specs: readonly WeightSpec[], o: TorchMappingOption
   for (const { entry, slots } of byTorch.values()) {
     const missing = slots.map((p, i) => (p ? '' : 'qkv'[i]!)).join('');
     if (missing) throw new Error(`torch mapping (${o.family}): ${entry.torch} is fused from q, k, v but the model has no ${missing.split('').join(', ')} part`);
+    const axis = entry.axis ?? 0;
     let row = 0;
     for (const p of slots as TorchPart[]) {
       const ts = torchShape(p.shape, p.transform);
-      if (entry.shape.length && (ts.length !== entry.shape.length || ts.some((d, i) => i > 0 && d !== entry.shape[i]))) {
+      if (entry.shape.length && (ts.length !== entry.shape.length || ts.some((d, i) => i !== axis && d !== entry.shape[i]))) {
         throw new Error(`torch mapping (${o.family}): the parts of ${entry.torch} have different shapes ([${entry.parts[0]!.shape}] vs [${p.shape}])`);
       }
-      p.rows = [row, row + ts[0]!];
-      row += ts[0]!;
-      entry.shape = [row, ...ts.slice(1)];
+      p.rows = [row, row + ts[axis]!];
+      row += ts[axis]!;
+      entry.shape = ts.map((d, i) => (i === axis ? row : d));
       entry.parts.push(p);
     }
   }
@@ -228,7 +236,7 @@ export function torchMapping(specs: readonly WeightSpec[], o: TorchMappingOption
 
 /**
  * The state_dict entries torch has and we do not: BatchNorm's `num_batches_tracked` (int64 scalar), one per
- * BatchNorm (any entry ending in `running_mean`).
+ * BatchNorm (any entry ending in `running_mean`); for a GPT, GPT-2's causal-mask buffers and a tied `lm_head.weight`.
  *
  * @example
  * ```ts
@@ -236,6 +244,7 @@ export function torchMapping(specs: readonly WeightSpec[], o: TorchMappingOption
  * ```
  */
 export function torchExtraBuffers(m: TorchMapping): string[] {
+  if (m.family === 'gpt') return gpt2ExtraNames(m.entries.map((e) => e.torch), !m.entries.some((e) => e.torch === 'lm_head.weight'));
   return m.entries.filter((e) => e.torch.endsWith('.running_mean')).map((e) => `${e.torch.slice(0, -'running_mean'.length)}num_batches_tracked`);
 }
 
@@ -357,13 +366,17 @@ export function weightsToTorch(ours: Readonly<Record<string, NamedArray>>, m: To
     if (present.length < e.parts.length) {
       throw new Error(`${what}: ${e.torch} is fused from ${e.parts.map((p) => p.name).join(', ')}; the file has only ${present.map((p) => p.name).join(', ')}`);
     }
-    const data = new Float32Array(e.shape.reduce((a, b) => a * b, 1));
-    const rowSize = data.length / e.shape[0]!;
+    // parts fused on axis 1 are placed as rows of the transposed tensor, which is then transposed back
+    const shape = e.axis === 1 ? [e.shape[1]!, e.shape[0]!] : e.shape;
+    let data: Float32Array = new Float32Array(e.shape.reduce((a, b) => a * b, 1));
+    const rowSize = data.length / shape[0]!;
     for (const p of e.parts) {
       const a = ours[p.name]!;
       if (!sameShape(a.shape, p.shape)) throw new Error(`${what}: ${p.name} has shape [${a.shape}], the model [${p.shape}]`);
-      data.set(toTorchLayout(a, p.transform).data, p.rows[0] * rowSize);
+      const t = toTorchLayout(a, p.transform);
+      data.set(e.axis === 1 ? permute(t.data, t.shape, [1, 0]).data : t.data, p.rows[0] * rowSize);
     }
+    if (e.axis === 1) data = permute(data, shape, [1, 0]).data;
     tensors[e.torch] = { shape: [...e.shape], data };
   }
   return { tensors, missing };
@@ -381,6 +394,7 @@ export function weightsToTorch(ours: Readonly<Record<string, NamedArray>>, m: To
  * ```
  */
 export function weightsFromTorch(theirs: Readonly<Record<string, NamedArray>>, m: TorchMapping, what = 'weights'): { tensors: Record<string, NamedArray>; missing: string[] } {
+  if (m.family === 'gpt') theirs = withTransformerPrefix(theirs);
   const byTorch = new Map(m.entries.map((e) => [e.torch, e]));
   const ignored = new Set(torchExtraBuffers(m));
   const unexpected = Object.keys(theirs).filter((n) => !byTorch.has(n) && !ignored.has(n));
@@ -397,9 +411,11 @@ export function weightsFromTorch(theirs: Readonly<Record<string, NamedArray>>, m
       missing.push(e.torch);
       continue;
     }
-    const rowSize = t.data.length / e.shape[0]!;
+    const whole = e.axis === 1 ? permute(t.data, t.shape, [1, 0]) : t;
+    const rowSize = whole.data.length / whole.shape[0]!;
     for (const p of e.parts) {
-      const rows = { shape: [p.rows[1] - p.rows[0], ...e.shape.slice(1)], data: t.data.subarray(p.rows[0] * rowSize, p.rows[1] * rowSize) };
+      let rows: NamedArray = { shape: [p.rows[1] - p.rows[0], ...whole.shape.slice(1)], data: whole.data.subarray(p.rows[0] * rowSize, p.rows[1] * rowSize) };
+      if (e.axis === 1) rows = permute(rows.data, rows.shape, [1, 0]);
       tensors[p.name] = fromTorchLayout(rows, p.transform, p.shape);
     }
   }

@@ -3,6 +3,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { mlp } from './mlp.js';
 import { resnet18, resnet50 } from './resnet.js';
 import { zooModels, zooOptions } from './zoo.js';
+import { GPT_PRESETS, gptPreset, type GptPreset } from './gpt.js';
 
 export interface ModelOptions {
   inputShape: [number, number, number];
@@ -23,6 +24,10 @@ export interface ModelOptions {
   outputScale?: number;
   /** Seed of the default init and of the dropout masks. */
   seed?: number;
+  /** Language models: the tokenizer's vocabulary (default 256, bytes; `numClasses` and `inputShape` are not used). */
+  vocabSize?: number;
+  /** Language models: an LM head of its own instead of the tied token embedding. */
+  untieHead?: boolean;
 }
 
 export type ModelBuilder = (o: ModelOptions) => tf.LayersModel;
@@ -40,7 +45,15 @@ const builders: Record<string, ModelBuilder> = {
   'convnext-cpu': (o) => zooModels['convnext-cpu']!(zooOptions(o)),
   'swin-t': (o) => zooModels['swin-t']!(zooOptions(o)),
   'swin-cpu': (o) => zooModels['swin-cpu']!(zooOptions(o)),
+  ...Object.fromEntries(Object.keys(GPT_PRESETS).map((name) => [name, (o: ModelOptions) => gptPreset(name as GptPreset, {
+    vocabSize: o.vocabSize, tieHead: !o.untieHead, dropRate: o.dropRate, attnDropRate: o.attnDropRate, dropPathRate: o.dropPathRate, seed: o.seed,
+  })])),
 };
+
+/** True for the language models (GPT presets): they train on `--data text`. */
+export function isLanguageModel(name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(GPT_PRESETS, name);
+}
 
 /** Adds a model to the registry (the zoo registers its families here). */
 export function registerModel(name: string, builder: ModelBuilder): void {

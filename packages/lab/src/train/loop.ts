@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { GradientAccumulator, meanSoftmaxCrossEntropy, type ChainOptimizer } from 'layerwise-lr';
 import type { RunSetup } from './setup.js';
-import type { BatchSource, LabeledBatch } from '../data/batches.js';
+import type { Batch, Batches } from '../data/batch-stream.js';
 import type { MetricRecord, RunDir } from './metrics.js';
 import type { LoopState } from './checkpoint.js';
 import { trainingLoss } from './loss.js';
@@ -37,6 +37,9 @@ export interface EpochResult {
   testTop5?: number;
   valLoss?: number;
   valAcc?: number;
+  /** Language models: exp(test loss), and bits per UTF-8 byte of the test text. */
+  testPerplexity?: number;
+  testBitsPerByte?: number;
 }
 
 /** Thrown when the loss becomes NaN or infinite. */
@@ -65,28 +68,35 @@ export interface LoopHooks {
   onCheckpoint?(state: LoopState): void;
 }
 
-/** Mean loss, top-1 and (for >= 10 classes) top-5 accuracy over a split; reads back once. */
-export function evaluate(model: tf.LayersModel, source: BatchSource, numClasses: number): { loss: number; acc: number; top5?: number } {
-  let totals = tf.zeros([3]);
+/**
+ * Mean loss, top-1 and (for >= 10 classes) top-5 accuracy over a split, per target: per image, or per token
+ * for a language model (logits [B, T, V], targets [B, T]: next-token accuracy); reads back once.
+ */
+export function evaluate(model: tf.LayersModel, source: Batches, numClasses: number): { loss: number; acc: number; top5?: number } {
+  let totals = tf.zeros([4]);
   for (const b of source.epoch(0)) {
     const next = tf.tidy(() => {
-      const logits = model.apply(b.x, { training: false }) as tf.Tensor2D;
-      const n = b.y.shape[0];
+      const logits = model.apply(b.x, { training: false }) as tf.Tensor;
+      const n = b.y.size;
       const lossSum = meanSoftmaxCrossEntropy(b.y, logits).mul(n);
       const labels = b.y.toInt();
-      const top1 = logits.argMax(1).equal(labels).sum().toFloat();
+      const top1 = logits.argMax(-1).equal(labels).sum().toFloat();
       const top5 = numClasses >= 10
-        ? tf.topk(logits, 5).indices.equal(labels.expandDims(1)).any(1).sum().toFloat()
+        ? tf.topk(logits, 5).indices.equal(labels.expandDims(-1)).any(-1).sum().toFloat()
         : tf.scalar(0);
-      return totals.add(tf.stack([lossSum, top1, top5]));
+      return totals.add(tf.stack([lossSum, top1, top5, tf.scalar(n)]));
     });
     tf.dispose([totals, b.x, b.y, b.mixup?.y2]);
     totals = next;
   }
-  const [loss, acc, top5] = Array.from(totals.dataSync());
+  const [loss, acc, top5, n] = Array.from(totals.dataSync());
   totals.dispose();
-  const n = source.count;
   return { loss: loss / n, acc: acc / n, top5: numClasses >= 10 ? top5 / n : undefined };
+}
+
+/** A language model's test loss as perplexity and bits per byte (`bytesPerToken`: UTF-8 bytes per token of the text). */
+export function languageModelMetrics(loss: number, bytesPerToken: number): { testPerplexity: number; testBitsPerByte: number } {
+  return { testPerplexity: Math.exp(loss), testBitsPerByte: loss / Math.LN2 / bytesPerToken };
 }
 
 /** Near-equal sizes of `k` micro-batches of a batch of `n` (never an empty one). */
@@ -100,7 +110,7 @@ export function microBatchSizes(n: number, k: number): number[] {
  * the batch, gradients summed in a {@link GradientAccumulator}, one `applyGradients`. Returns the batch's
  * mean loss (the sum of the weighted micro losses).
  */
-function accumulatedStep(model: tf.LayersModel, opt: ChainOptimizer, b: LabeledBatch, k: number, smoothing: number): tf.Scalar {
+function accumulatedStep(model: tf.LayersModel, opt: ChainOptimizer, b: Batch, k: number, smoothing: number): tf.Scalar {
   const n = b.y.shape[0];
   const vars = opt.params.map((p) => p.variable);
   const acc = new GradientAccumulator();
@@ -202,12 +212,16 @@ export async function trainLoop(
     }
     const ev = evaluate(run.model, run.test, run.dataset.numClasses);
     const r: EpochResult = { epoch, trainLoss: lossSum / lossCount, testLoss: ev.loss, testAcc: ev.acc, testTop5: ev.top5 };
+    if (run.text) Object.assign(r, languageModelMetrics(ev.loss, run.text.bytesPerToken));
     if (run.val) {
       const v = evaluate(run.model, run.val, run.dataset.numClasses);
       r.valLoss = v.loss;
       r.valAcc = v.acc;
     }
-    log({ type: 'eval', epoch, step: done, trainLoss: r.trainLoss, testLoss: r.testLoss, testAcc: r.testAcc, testTop5: r.testTop5, valLoss: r.valLoss, valAcc: r.valAcc, time: elapsed() });
+    log({
+      type: 'eval', epoch, step: done, trainLoss: r.trainLoss, testLoss: r.testLoss, testAcc: r.testAcc, testTop5: r.testTop5, valLoss: r.valLoss, valAcc: r.valAcc,
+      testPerplexity: r.testPerplexity, testBitsPerByte: r.testBitsPerByte, time: elapsed(),
+    });
     results.push(r);
     hooks.onEpoch?.(r);
     hooks.onCheckpoint?.({ epoch: epoch + 1, batch: 0, step: done, lossSum: 0, lossCount: 0, elapsed: elapsed(), results });

@@ -9,8 +9,9 @@ import { meanSoftmaxCrossEntropy } from 'layerwise-lr';
 
 /** What a batch brings to the loss: labels and, with Mixup, the second labels and the weight. */
 export interface LossTargets {
-  y: tf.Tensor1D;
-  mixup?: { y2: tf.Tensor1D; lambda: number };
+  /** Integer labels [B] (images) or [B, T] (next tokens). */
+  y: tf.Tensor;
+  mixup?: { y2: tf.Tensor; lambda: number };
 }
 
 /**
@@ -29,7 +30,7 @@ export function trainingLoss(t: LossTargets, logits: tf.Tensor, smoothing = 0): 
 }
 
 /**
- * The soft target [B, C] of {@link trainingLoss}: `(1 - eps) * (lambda onehot(y) + (1 - lambda) onehot(y2)) + eps / C`
+ * The soft target [..., C] (labels [...] one-hot) of {@link trainingLoss}: `(1 - eps) * (lambda onehot(y) + (1 - lambda) onehot(y2)) + eps / C`
  * (without Mixup, lambda = 1). The caller disposes it.
  *
  * @example
@@ -37,14 +38,14 @@ export function trainingLoss(t: LossTargets, logits: tf.Tensor, smoothing = 0): 
  * const target = trainingTarget({ y, mixup: { y2, lambda: 0.7 } }, 10, 0); // rows sum to 1
  * ```
  */
-export function trainingTarget(t: LossTargets, numClasses: number, smoothing = 0): tf.Tensor2D {
+export function trainingTarget(t: LossTargets, numClasses: number, smoothing = 0): tf.Tensor {
   return tf.tidy(() => {
     const on = 1 - smoothing;
-    const hot = (y: tf.Tensor1D, w: number) => tf.mul(tf.oneHot(tf.cast(y, 'int32') as tf.Tensor1D, numClasses), w * on);
+    const hot = (y: tf.Tensor, w: number) => tf.mul(tf.oneHot(tf.cast(y, 'int32'), numClasses), w * on);
     let target = t.mixup
       ? tf.add(hot(t.y, t.mixup.lambda), hot(t.mixup.y2, 1 - t.mixup.lambda))
       : hot(t.y, 1);
     if (smoothing > 0) target = tf.add(target, smoothing / numClasses);
-    return target as tf.Tensor2D;
+    return target;
   });
 }

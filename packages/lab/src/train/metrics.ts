@@ -11,7 +11,10 @@ export type MetricRecord =
   | {
     type: 'eval'; epoch: number; step: number; trainLoss: number; testLoss: number; testAcc: number; testTop5?: number;
     /** On the validation hold-out, when the run has one. */
-    valLoss?: number; valAcc?: number; time: number;
+    valLoss?: number; valAcc?: number;
+    /** Language models: exp(testLoss), and bits per UTF-8 byte of the test text. */
+    testPerplexity?: number; testBitsPerByte?: number;
+    time: number;
   };
 
 /** Something that receives a run's metrics as they are logged (a CSV file, TensorBoard event files). */

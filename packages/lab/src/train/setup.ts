@@ -10,9 +10,11 @@ import { centerCropAll } from '../data/prepare.js';
 import { Augmenter } from '../data/augment/pipeline.js';
 import { resolveAugment, type AugmentLevel } from '../data/augment/policy.js';
 import type { RandAugmentOptions } from '../data/augment/randaugment.js';
-import { BatchSource, type LabeledBatch } from '../data/batches.js';
+import { BatchSource } from '../data/batches.js';
+import type { Batch, Batches } from '../data/batch-stream.js';
+import type { TextInfo } from './text-setup.js';
 import { trainingTarget } from './loss.js';
-import { buildModel } from '../models/registry.js';
+import { buildModel, isLanguageModel } from '../models/registry.js';
 
 export interface SetupOptions {
   model: string;
@@ -44,16 +46,43 @@ export interface SetupOptions {
   randAugment?: string | RandAugmentOptions;
   /** Validation hold-out from the training split: a fraction in (0, 1) or a count. */
   valSplit?: number;
+  /** `--data text`: a UTF-8 file or folder (default: the Brown corpus). */
+  dataFile?: string;
+  /** `--data text`: `bytes` (default) or `gpt2`. */
+  tokenizer?: string;
+  /** `--data text`: tokens per training window (default: the model's context). */
+  context?: number;
+  /** Language models: an LM head of their own instead of the tied token embedding. */
+  untieHead?: boolean;
+}
+
+/** What a run needs to know of its data: a name, the shape of one example, and the classes (an LM's vocabulary). */
+export interface DataInfo {
+  name: string;
+  /** [height, width, channels] of an image; [context] of a window of tokens. */
+  shape: readonly number[];
+  numClasses: number;
+}
+
+/** A run of an image model: {@link setupImageRun}'s, with the dataset and its batch sources as they are. */
+export interface ImageRunSetup extends RunSetup {
+  dataset: Dataset;
+  train: BatchSource;
+  test: BatchSource;
+  val?: BatchSource;
 }
 
 export interface RunSetup {
-  dataset: Dataset;
+  dataset: DataInfo;
   model: tf.LayersModel;
   params: ParamInfo[];
-  train: BatchSource;
-  test: BatchSource;
+  train: Batches;
+  /** The test split (a text corpus' validation documents). */
+  test: Batches;
   /** The validation hold-out (from the training split), when asked for. */
-  val?: BatchSource;
+  val?: Batches;
+  /** Language models: the tokenizer and windows (perplexity and bits per byte come from it). */
+  text?: TextInfo;
   dispose(): void;
 }
 
@@ -91,6 +120,13 @@ function buildForData(o: SetupOptions, shape: [number, number, number], classes:
  * ```
  */
 export async function setupRun(o: SetupOptions): Promise<RunSetup> {
+  if (o.data === 'text') return (await import('./text-setup.js')).setupTextRun(o);
+  return setupImageRun(o);
+}
+
+/** {@link setupRun} for image data. */
+export async function setupImageRun(o: SetupOptions): Promise<ImageRunSetup> {
+  if (isLanguageModel(o.model)) throw new Error(`--model ${o.model} is a language model: train it on --data text`);
   const level = o.augment ?? 'none';
   const over = { mixup: o.mixup, randAugment: o.randAugment };
   // before loading: does the training split need the larger stored images of random-resized-crop?
@@ -152,7 +188,7 @@ export class InterruptedError extends Error {}
  * `lambda CE(y) + (1 - lambda) CE(y2)`, smoothed), on the same mixed images.
  */
 async function* interruptible(
-  batches: Iterable<LabeledBatch>, numClasses: number, labelSmoothing: number, shouldStop?: () => boolean,
+  batches: Iterable<Batch>, numClasses: number, labelSmoothing: number, shouldStop?: () => boolean,
 ): AsyncGenerator<{ x: tf.Tensor; y: tf.Tensor }> {
   for (const b of batches) {
     await new Promise((resolve) => setImmediate(resolve));
@@ -182,7 +218,8 @@ export async function measureOnTrainSplit(
     onStep?: (t: number, T: number) => void; shouldStop?: () => boolean;
   },
 ): Promise<LRTable> {
-  const numClasses = (run.model.outputs[0].shape as number[])[1];
+  const outShape = run.model.outputs[0].shape as number[];
+  const numClasses = outShape[outShape.length - 1]!;
   const batches = interruptible(run.train.stream(), numClasses, o.labelSmoothing ?? 0, o.shouldStop);
   return measureLayerwiseLR(run.model, batches, {
     steps: o.steps, init: o.init, seed: o.seed, exponent: o.exponent, batchSize: o.batchSize,

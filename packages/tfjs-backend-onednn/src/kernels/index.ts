@@ -18,6 +18,7 @@ import { maxPoolConfig } from './MaxPool.js';
 import { avgPoolConfig } from './AvgPool.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { avgPoolGradConfig } from './AvgPoolGrad.js';
+import { gatherKernels } from './Gather.js';
 
 export const nativeKernels: KernelConfig[] = [
   ...elementwiseKernels,
@@ -35,4 +36,5 @@ export const nativeKernels: KernelConfig[] = [
   avgPoolConfig,
   maxPoolGradConfig,
   avgPoolGradConfig,
+  ...gatherKernels,
 ];
