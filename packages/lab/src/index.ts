@@ -25,6 +25,7 @@ export * from './train/loop.js';
 export * from './train/optimizers.js';
 export * from './train/checkpoint.js';
 export * from './train/weights.js';
+export * from './train/element-table.js';
 export * from './train/loss.js';
 export * from './models/resnet.js';
 export * from './models/zoo.js';

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { collectParams } from 'layerwise-lr';
-import { conv, resnet18, resnet50 } from '../src/models/resnet.js';
+import { conv, resnet18, resnet20, resnet50 } from '../src/models/resnet.js';
+import { checkGradients, checkRoundTrip } from './models-helpers.js';
+import { torchFamilyOf, torchMapping } from '../src/interop/torch.js';
 
 const count = (m: tf.LayersModel) => collectParams(m).reduce((a, p) => a + p.numel, 0);
 
@@ -59,4 +61,91 @@ test('strided conv pads symmetrically as PyTorch (explicit pad + valid), not TF-
   const y = m.predict(tf.range(0, 16).reshape([1, 4, 4, 1])) as tf.Tensor;
   assert.deepEqual(Array.from(y.dataSync()), [0, 2, 8, 10]);
   m.dispose();
+});
+
+// ResNet-20 (He et al. 2016, CIFAR, option-A shortcuts) against PyTorch (test/fixtures/gen-resnet20-torch.py,
+// /usr/bin/python3, torch 1.13, float64): parameter k in parameter order, element i in the tfjs layout, gets
+// 0.3 sin(k + 0.37 i), conv kernels times sqrt(3 / fan_in), BN scales + 1; the NHWC input is 0.3 sin(99 + 0.37 i);
+// BatchNorm in inference mode (running statistics 0 and 1). The torch model, in short:
+//   class Block(nn.Module):
+//       def __init__(s, cin, planes, stride):
+//           s.conv1 = nn.Conv2d(cin, planes, 3, stride, 1, bias=False); s.bn1 = nn.BatchNorm2d(planes)
+//           s.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False); s.bn2 = nn.BatchNorm2d(planes)
+//       def forward(s, x):
+//           y = s.bn2(s.conv2(F.relu(s.bn1(s.conv1(x)))))
+//           if s.stride != 1 or s.pad:   # option A: subsample, zero channels half before, half after
+//               x = F.pad(x[:, :, ::s.stride, ::s.stride], (0, 0, 0, 0, s.pad // 2, s.pad - s.pad // 2))
+//           return F.relu(y + x)
+//   ResNet20: relu(bn1(conv1(x))) -> layer1..3 (3 Blocks each at 16/32/64, stride 2 first in 2 and 3) -> mean -> fc
+// (float32 torch agrees with these float64 numbers to 1e-7: the comparison is well conditioned.)
+const R20_TORCH: Record<string, number[][]> = {
+  '28x28x1-10': [
+    [0.3660811, 0.3940486, 0.3686835, 0.2934188, 0.1784413, 0.0393125, -0.105137, -0.2353567, -0.333722, -0.3869196],
+    [0.366638, 0.3927407, 0.3656878, 0.2891407, 0.1734598, 0.034302, -0.1094985, -0.2384789, -0.3351822, -0.3865203],
+  ],
+  '32x32x3-4': [[0.2520419, 0.2617547, 0.2360401, 0.1783787], [0.2502444, 0.2595705, 0.233765, 0.1763205]],
+};
+
+test('resnet20: 0.27 M parameters exactly (He et al. option A), torchvision names, no shortcut parameters, 28x28x1 and 32x32x3', async () => {
+  await tf.setBackend('cpu');
+  const cifar = resnet20({ inputShape: [32, 32, 3], numClasses: 10 });
+  assert.equal(count(cifar), 269_722);
+  const names = collectParams(cifar).map((p) => p.name);
+  assert.equal(names.length, 59);
+  assert.deepEqual(names.slice(0, 7), ['conv1.kernel', 'bn1.gamma', 'bn1.beta', 'layer1.0.conv1.kernel', 'layer1.0.bn1.gamma', 'layer1.0.bn1.beta', 'layer1.0.conv2.kernel']);
+  assert.deepEqual(names.slice(-2), ['fc.kernel', 'fc.bias']);
+  assert.ok(!names.some((n) => /downsample|shortcut/.test(n)), 'option A has no shortcut parameters');
+  assert.deepEqual(collectParams(cifar).find((p) => p.name === 'layer3.2.conv2.kernel')!.shape, [3, 3, 64, 64]);
+  assert.deepEqual((cifar.getLayer('layer2.0.conv1') as unknown as { strides: number[] }).strides, [2, 2]);
+  // PyTorch names: the torchvision ResNets' (the resnet family of lwlr convert)
+  const torch = torchMapping(collectParams(cifar), { family: torchFamilyOf('resnet20') });
+  assert.deepEqual(torch.entries.slice(0, 3).map((e) => e.torch), ['conv1.weight', 'bn1.weight', 'bn1.bias']);
+  assert.ok(torch.entries.some((e) => e.torch === 'layer3.2.conv2.weight' && e.shape.join() === '64,64,3,3'));
+  cifar.dispose();
+  const fm = resnet20({ inputShape: [28, 28, 1], numClasses: 10 });
+  assert.equal(count(fm), 269_434);
+  assert.deepEqual(fm.getLayer('layer2.0.shortcut').outputShape, [null, 14, 14, 32]);
+  assert.deepEqual(fm.getLayer('layer3.0.shortcut').outputShape, [null, 7, 7, 64]);
+  fm.dispose();
+});
+
+test('resnet20 equals the PyTorch option-A ResNet-20 (inference-mode BatchNorm), 28x28x1 and 32x32x3; round trip; gradients', async () => {
+  await tf.setBackend('cpu');
+  for (const [key, want] of Object.entries(R20_TORCH)) {
+    const [hw, classes] = key.split('-');
+    const [h, , c] = hw!.split('x').map(Number) as [number, number, number];
+    const m = resnet20({ inputShape: [h, h, c], numClasses: Number(classes) });
+    collectParams(m).forEach((p, k) => {
+      const gain = p.kind === 'kernel' && p.shape.length === 4 ? Math.sqrt(3 / (p.shape[0]! * p.shape[1]! * p.shape[2]!)) : 1;
+      const v = Array.from({ length: p.numel }, (_, i) => 0.3 * Math.sin(k + 0.37 * i) * gain + (p.kind === 'scale' ? 1 : 0));
+      p.variable.assign(tf.tensor(v, [...p.shape]));
+    });
+    const x = tf.tensor(Array.from({ length: 2 * h * h * c }, (_, i) => 0.3 * Math.sin(99 + 0.37 * i)), [2, h, h, c]);
+    const got = tf.tidy(() => (m.predict(x) as tf.Tensor).arraySync() as number[][]);
+    got.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - want[i]![j]!) < 2e-5, `${key}[${i}][${j}]: ${v} vs torch ${want[i]![j]}`)));
+    await checkRoundTrip(m, x);
+    checkGradients(m, x, Number(classes));
+    x.dispose();
+    m.dispose();
+  }
+});
+
+test('ResNet and MLP default inits are seeded: the same seed builds the same weights, another seed others (--train-init default)', async () => {
+  await tf.setBackend('cpu');
+  const { buildModel } = await import('../src/models/registry.js');
+  for (const name of ['resnet20', 'resnet18-cifar', 'mlp']) {
+    const build = (seed: number) => buildModel(name, { inputShape: [8, 8, 1], numClasses: 3, width: 16, seed });
+    const [a, b, c] = [build(1), build(1), build(2)];
+    const values = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+    assert.deepEqual(values(a), values(b), `${name}: same seed`);
+    assert.notDeepEqual(values(a), values(c), `${name}: another seed`);
+    // torchvision's conv init N(0, 2 / fan_out) is kept
+    if (name !== 'mlp') {
+      const k = collectParams(a).find((p) => p.name === 'layer1.0.conv1.kernel')!;
+      const d = Array.from(k.variable.dataSync() as Float32Array);
+      const std = Math.sqrt(d.reduce((s, v) => s + v * v, 0) / d.length);
+      assert.ok(Math.abs(std / Math.sqrt(2 / (9 * k.shape[3]!)) - 1) < 0.25, `${name}: conv std ${std}`);
+    }
+    [a, b, c].forEach((m) => m.dispose());
+  }
 });

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { collectParams } from 'layerwise-lr';
 import { vit } from '../src/models/vit.js';
 import { zooModels } from '../src/models/zoo.js';
+import { torchFamilyOf, torchMapping } from '../src/interop/torch.js';
 import { checkGradients, checkParams, checkRoundTrip, paramCount, rms } from './models-helpers.js';
 
 test('vit-s16: 22,050,664 parameters at 1000 classes, 224x224x3; timm names; kinds', () => {
@@ -50,6 +51,23 @@ test('vit-tiny: 32x32 forward shape; 65 tokens', async () => {
   assert.deepEqual(y.shape, [1, 10]);
   assert.ok(y.dataSync().every(Number.isFinite));
   tf.dispose([x, y]);
+  m.dispose();
+});
+
+test('vit-cpu: 305,034 parameters at 28x28x1 and 10 classes; 17 tokens (patch 7); torch names; gradients', async () => {
+  await tf.setBackend('cpu');
+  const m = zooModels['vit-cpu']!({ numClasses: 10, imageSize: 28, channels: 1, seed: 1 });
+  const params = collectParams(m);
+  // patch 49*64 + 64, cls 64, pos 17*64, 6 blocks x (2*2*64 norms + 4*(64*64 + 64) attn + 64*256 + 256 + 256*64 + 64), norm 128, head 650
+  assert.equal(params.reduce((a, p) => a + p.numel, 0), 3200 + 64 + 1088 + 6 * (256 + 16640 + 33088) + 128 + 650);
+  assert.equal(params.reduce((a, p) => a + p.numel, 0), 305_034);
+  assert.deepEqual(params.find((p) => p.name === 'pos_embed')!.shape, [1, 17, 64]);
+  assert.deepEqual(params.find((p) => p.name === 'patch_embed.proj.kernel')!.shape, [7, 7, 1, 64]);
+  const torch = torchMapping(params, { family: torchFamilyOf('vit-cpu') });
+  assert.ok(torch.entries.some((e) => e.torch === 'blocks.5.attn.qkv.weight' && e.shape.join() === '192,64'));
+  const x = tf.randomNormal([2, 28, 28, 1], 0, 1, 'float32', 1);
+  checkGradients(m, x, 10);
+  x.dispose();
   m.dispose();
 });
 

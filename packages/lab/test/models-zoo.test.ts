@@ -7,7 +7,7 @@ import { paramCount } from './models-helpers.js';
 
 test('every zoo model is in the registry', () => {
   for (const name of Object.keys(zooModels)) assert.ok(modelNames().includes(name), `${name} not registered`);
-  assert.deepEqual(Object.keys(zooModels).sort(), ['convnext-cpu', 'convnext-t', 'davidnet', 'swin-cpu', 'swin-t', 'vit-s16', 'vit-tiny']);
+  assert.deepEqual(Object.keys(zooModels).sort(), ['convnext-cpu', 'convnext-t', 'davidnet', 'swin-cpu', 'swin-t', 'vit-cpu', 'vit-s16', 'vit-tiny']);
 });
 
 test('registry options: inputShape -> imageSize/channels; the MLP width/depth flags do not reach the zoo', async () => {

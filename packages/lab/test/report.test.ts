@@ -11,7 +11,7 @@ import { blockOf, blockSpans } from '../src/report/blocks.js';
 import { lttbIndices, downsample } from '../src/report/downsample.js';
 import { loadInput, parseMetrics, type SweepData } from '../src/report/load.js';
 import { configDiff } from '../src/report/summary.js';
-import { etaMapSpec, heatmapAxes, heatmapCells, heatmapSpec, lossByStepSpec } from '../src/report/specs.js';
+import { curveAxis, curvePoints, curveSpec, etaMapSpec, heatmapAxes, heatmapCells, heatmapSpec, lossByStepSpec } from '../src/report/specs.js';
 import { renderSVG, svgSize } from '../src/report/render.js';
 import { fakeSweep, fakeTable, writeRun, writeSweep, bigRuns } from './report-fixtures.js';
 
@@ -157,7 +157,7 @@ test('lwlr report: HTML with summary, config diff, curves, eta maps and heat map
   assert.match(r.out, /^wrote .*report\.html \(11 charts, \d+ KiB\); PNG and SVG in /);
   const html = readFileSync(out, 'utf8');
   assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org)/, 'self-contained: no external scripts, styles or URLs');
-  assert.match(html, /<td>a<\/td><td>resnet18-cifar<\/td><td>layerwise<\/td><td>sgd lr 0\.1<\/td><td>3\/3<\/td>/);
+  assert.match(html, /<td>a<\/td><td>resnet18-cifar<\/td><td>layerwise<\/td><td>fan-out; G l1, p=0\.5, T=[0-9]+<\/td><td>sgd lr 0\.1<\/td><td>3\/3<\/td>/);
   assert.match(html, /<tr><td>lr<\/td><td>0\.1<\/td><td>0\.2<\/td><\/tr>/);
   assert.match(html, /<tr><td>lrScheme<\/td><td>layerwise<\/td><td>uniform<\/td><\/tr>/);
   assert.doesNotMatch(html, /<td>model<\/td>/, 'equal keys are not in the diff');
@@ -236,3 +236,34 @@ test('lwlr report on real lwlr train output; lwlr lr --plot writes the eta map (
   assert.match(bad.err, /^lwlr: error: --plot .*eta\.jpg: expected a file name ending in \.png or \.svg\n$/);
   void loadInput;
 });
+
+test('sweep over one numeric flag (lr x scheme x seed): a curve per scheme, mean ± std over the seeds, diverged points marked', async () => {
+  const trials = [];
+  for (const scheme of ['uniform', 'layerwise']) {
+    for (const lr of [0.01, 0.1, 1]) {
+      for (const seed of [0, 1]) {
+        const diverged = lr === 1 && scheme === 'uniform';
+        trials.push({
+          id: `${scheme}-${lr}-${seed}`, params: { scheme, lr, seed }, status: diverged ? 'diverged' : 'done',
+          finalTestAcc: diverged ? null : 0.5 + lr / 4 + (scheme === 'layerwise' ? 0.1 : 0) + seed * 0.02, finalTrainLoss: diverged ? null : 1 - lr / 2,
+        });
+      }
+    }
+  }
+  const sweep: SweepData = { kind: 'sweep', dir: 'lr', name: 'lr', results: { format: 'lwlr-sweep@1', config: {}, grid: { scheme: ['uniform', 'layerwise'], lr: [0.01, 0.1, 1], seed: [0, 1] }, trials } as never };
+  assert.equal(curveAxis(sweep), 'lr');
+  assert.throws(() => heatmapAxes(sweep), /a heat map needs two numeric grid flags/);
+  const pts = curvePoints(sweep, 'finalTestAcc', 'lr');
+  assert.equal(pts.length, 6);
+  const p = pts.find((q) => q.series === 'scheme=layerwise' && q.xv === 0.1)!;
+  // seeds 0.625 and 0.645: mean 0.635, sample std 0.014142...
+  assert.ok(Math.abs(p.mean! - 0.635) < 1e-12 && Math.abs(p.hi! - p.mean! - Math.SQRT2 * 0.01) < 1e-12, JSON.stringify(p));
+  assert.match(p.desc, /scheme=layerwise; lr=0\.1: finalTestAcc 63\.50% ± 1\.41% \(2\/2 finished\)/);
+  assert.deepEqual(pts.filter((q) => q.mean === null).map((q) => [q.series, q.xv, q.diverged]), [['scheme=uniform', 1, 2]]);
+  const svg = await renderSVG(curveSpec(sweep, { metric: 'finalTestAcc' }));
+  assert.equal(markItems(svg, 'points').length, 5);
+  assert.equal(markItems(svg, 'errorbars').length, 5);
+  assert.equal(markItems(svg, 'diverged').length, 1);
+  assert.equal(curveAxis({ ...sweep, results: { ...sweep.results, grid: { ...sweep.results.grid, wd: [0, 1] } } }), null, 'two numeric flags: a heat map');
+});
+

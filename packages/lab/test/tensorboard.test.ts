@@ -93,7 +93,7 @@ test('tensorBoardSink: event file with version, scalars, eta histogram and text,
   const sink = tensorBoardSink(run);
   const table: LRTableJSON = {
     schema: 'layerwise-lr/lr-table@1',
-    meta: { scheme: 'layerwise', steps: 2, batchSize: 4, init: 'fan-out', exponent: 0.5, seed: 0, zeroGradient: null, signature: 's', libraryVersion: '0', createdAt: '', warnings: [] },
+    meta: { scheme: 'layerwise', steps: 2, batchSize: 4, init: 'fan-out', gradNorm: 'l1', elementwise: null, exponent: 0.5, seed: 0, zeroGradient: null, signature: 's', libraryVersion: '0', createdAt: '', warnings: [] },
     entries: [
       { name: 'fc1.kernel', shape: [4, 3], numel: 12, kind: 'kernel', G: 1, eta: 0.1 },
       { name: 'fc1.bias', shape: [3], numel: 3, kind: 'bias', G: 2, eta: 10 },

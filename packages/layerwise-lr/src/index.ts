@@ -14,3 +14,5 @@ export * from './optim/index.js';
 export * from './schedule.js';
 export * from './accumulate.js';
 export * from './mup.js';
+export * from './frozen-adagrad.js';
+export * from './table-compare.js';

@@ -5,7 +5,7 @@
  */
 import { hashString32 } from './rng.js';
 import type { LRSchemeName, ZeroGradientPolicy } from './schemes.js';
-import type { InitMode, ParamKind } from './types.js';
+import type { GradNorm, InitMode, ParamKind } from './types.js';
 import { LIBRARY_VERSION } from './version.js';
 
 /** The JSON schema id written by {@link LRTable.toJSON} and required by {@link LRTable.fromJSON}. */
@@ -37,6 +37,21 @@ export interface ZeroGradientReport {
   readonly names: readonly string[];
 }
 
+/**
+ * How a `frozen-adagrad` table's per-element multipliers were made (see `frozen-adagrad.ts`): each element's
+ * multiplier is 1 / (sqrt(sum_t g^2) + eps) before the normalization; elements whose sqrt(sum_t g^2) is at or
+ * below `zeroThreshold` x its median over all elements get 1, outside the normalization.
+ */
+export interface ElementwiseReport {
+  readonly eps: number;
+  readonly zeroThreshold: number;
+  /** Elements found with a zero gradient (multiplier 1). */
+  readonly zeroElements: number;
+  /** Smallest and largest multiplier over all elements (after the normalization). */
+  readonly min: number;
+  readonly max: number;
+}
+
 /** How a table was made. */
 export interface LRTableMeta {
   readonly scheme: LRSchemeName;
@@ -44,6 +59,13 @@ export interface LRTableMeta {
   readonly steps: number | null;
   readonly batchSize: number | null;
   readonly init: InitMode | null;
+  /**
+   * How G was measured (`layerwise`): `l1` sum_t mean|g| (the paper's), `l2` sum_t sqrt(mean g^2); null for
+   * tables that measured no G. A table written before this field existed and measured (`steps` set) reads as `l1`.
+   */
+  readonly gradNorm: GradNorm | null;
+  /** `frozen-adagrad` only: its epsilon, zero-gradient guard and the range of its per-element multipliers. */
+  readonly elementwise: ElementwiseReport | null;
   readonly exponent: number | null;
   readonly seed: number | null;
   readonly zeroGradient: ZeroGradientReport | null;
@@ -56,8 +78,8 @@ export interface LRTableMeta {
 }
 
 /** Metadata as given to the constructor: version, time and warnings are filled in when missing. */
-export type LRTableMetaInput = Omit<LRTableMeta, 'libraryVersion' | 'createdAt' | 'warnings' | 'signature'> &
-  Partial<Pick<LRTableMeta, 'libraryVersion' | 'createdAt' | 'warnings' | 'signature'>>;
+export type LRTableMetaInput = Omit<LRTableMeta, 'libraryVersion' | 'createdAt' | 'warnings' | 'signature' | 'gradNorm' | 'elementwise'> &
+  Partial<Pick<LRTableMeta, 'libraryVersion' | 'createdAt' | 'warnings' | 'signature' | 'gradNorm' | 'elementwise'>>;
 
 /** The JSON form of a table. */
 export interface LRTableJSON {
@@ -67,7 +89,8 @@ export interface LRTableJSON {
 }
 
 const KINDS: readonly ParamKind[] = ['kernel', 'bias', 'scale', 'shift', 'embedding'];
-const SCHEMES: readonly LRSchemeName[] = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing', 'mup'];
+const SCHEMES: readonly LRSchemeName[] = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing', 'mup', 'frozen-adagrad'];
+const GRAD_NORM_NAMES: readonly GradNorm[] = ['l1', 'l2'];
 const INITS: readonly InitMode[] = ['fan-out', 'fan-in', 'none'];
 const POLICIES: readonly ZeroGradientPolicy[] = ['exclude', 'error', 'keep'];
 
@@ -120,12 +143,32 @@ function validateZeroGradient(z: unknown): ZeroGradientReport | null {
   return { threshold, policy: z.policy as ZeroGradientPolicy, medianG, cutoff, names: [...(z.names as string[])] };
 }
 
+function validateElementwise(e: unknown): ElementwiseReport | null {
+  if (e === null || e === undefined) return null;
+  if (!isObj(e)) fail('meta.elementwise must be an object or null');
+  const get = (k: string, check: (n: number) => boolean = Number.isFinite): number => {
+    const v = numOrNull(e[k], `meta.elementwise.${k}`, check);
+    if (v === null) fail(`meta.elementwise needs ${k}`);
+    return v;
+  };
+  return {
+    eps: get('eps', (n) => Number.isFinite(n) && n >= 0),
+    zeroThreshold: get('zeroThreshold', (n) => Number.isFinite(n) && n >= 0),
+    zeroElements: get('zeroElements', (n) => Number.isInteger(n) && n >= 0),
+    min: get('min', (n) => Number.isFinite(n) && n > 0),
+    max: get('max', (n) => Number.isFinite(n) && n > 0),
+  };
+}
+
 function validateMeta(m: unknown): LRTableMetaInput {
   if (!isObj(m)) fail('meta must be an object');
   if (!SCHEMES.includes(m.scheme as LRSchemeName)) fail(`meta.scheme must be one of ${SCHEMES.join(', ')}, got ${JSON.stringify(m.scheme)}`);
   const steps = numOrNull(m.steps, 'meta.steps', (n) => Number.isInteger(n) && n >= 1);
   const batchSize = numOrNull(m.batchSize, 'meta.batchSize', (n) => Number.isInteger(n) && n >= 1);
   if (m.init !== null && m.init !== undefined && !INITS.includes(m.init as InitMode)) fail(`meta.init must be one of ${INITS.join(', ')} or null`);
+  if (m.gradNorm !== null && m.gradNorm !== undefined && !GRAD_NORM_NAMES.includes(m.gradNorm as GradNorm)) {
+    fail(`meta.gradNorm must be one of ${GRAD_NORM_NAMES.join(', ')} or null, got ${JSON.stringify(m.gradNorm)}`);
+  }
   const exponent = numOrNull(m.exponent, 'meta.exponent');
   const seed = numOrNull(m.seed, 'meta.seed', Number.isSafeInteger);
   if (m.signature !== undefined && typeof m.signature !== 'string') fail('meta.signature must be a string');
@@ -139,6 +182,8 @@ function validateMeta(m: unknown): LRTableMetaInput {
     steps,
     batchSize,
     init: (m.init ?? null) as InitMode | null,
+    gradNorm: m.gradNorm as GradNorm | null | undefined,
+    elementwise: validateElementwise(m.elementwise),
     exponent,
     seed,
     zeroGradient: validateZeroGradient(m.zeroGradient),
@@ -211,6 +256,9 @@ export class LRTable {
       steps: checked.steps,
       batchSize: checked.batchSize,
       init: checked.init,
+      // absent: a layer-wise table measured before the option existed (the paper's L1), else nothing measured
+      gradNorm: checked.gradNorm !== undefined ? checked.gradNorm : checked.scheme === 'layerwise' && checked.steps !== null ? 'l1' : null,
+      elementwise: checked.elementwise ?? null,
       exponent: checked.exponent,
       seed: checked.seed,
       zeroGradient: checked.zeroGradient,
@@ -295,6 +343,7 @@ export class LRTable {
       meta: {
         ...this.meta,
         zeroGradient: this.meta.zeroGradient ? { ...this.meta.zeroGradient, names: [...this.meta.zeroGradient.names] } : null,
+        elementwise: this.meta.elementwise ? { ...this.meta.elementwise } : null,
         warnings: [...this.meta.warnings],
       },
       entries: this.entries.map((e) => {
@@ -375,15 +424,21 @@ export class LRTable {
     if (m.steps !== null) head.push(`T=${m.steps}`);
     if (m.batchSize !== null) head.push(`batch ${m.batchSize}`);
     if (m.init !== null) head.push(`init ${m.init}`);
-    if (m.exponent !== null) head.push(`p=${m.exponent}`);
+    if (m.gradNorm !== null) head.push(`G ${m.gradNorm === 'l1' ? 'l1 (mean |g|)' : 'l2 (rms g)'}`);
+    if (m.exponent !== null) head.push(m.elementwise ? `per element 1/(sqrt(sum g^2) + ${m.elementwise.eps})` : `p=${m.exponent}`);
     if (m.seed !== null) head.push(`seed ${m.seed}`);
-    const rows = [['name', 'kind', 'shape', 'numel', 'G', 'eta']].concat(this.entries.map((e) => [
+    const rows = [['name', 'kind', 'shape', 'numel', 'G', m.elementwise ? 'mean eta' : 'eta']].concat(this.entries.map((e) => [
       e.name + (e.excluded ? ' *' : ''), e.kind, fmtShape(e.shape), String(e.numel), fmtNum(e.G, 'G'), fmtNum(e.eta, 'eta'),
     ]));
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     const right = [false, false, false, true, true, true];
     const lines = rows.map((r) => r.map((cell, c) => (right[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
     const out = [`LR table: ${head.join(', ')}`, ...lines];
+    if (m.elementwise) {
+      const e = m.elementwise;
+      out.push(`per-element multipliers from ${fmtNum(e.min, 'eta')} to ${fmtNum(e.max, 'eta')} (eta: each tensor's mean)` +
+        (e.zeroElements > 0 ? `; ${e.zeroElements} zero-gradient element(s) at 1` : ''));
+    }
     if (this.entries.some((e) => e.excluded)) out.push('* zero gradient: left out of the normalization, eta = 1');
     for (const w of m.warnings) out.push(`warning: ${w}`);
     return out.join('\n');

@@ -1,7 +1,9 @@
 /**
  * Algorithm 1 of "Initializing the Layer-wise Learning Rate": measurement init, T minibatches of
  * gradients at fixed weights, G_i = sum_t sum(|g_i|) / m_i, then eta_i ~ G_i^(-p) normalized so
- * that sum_i m_i eta_i = sum_i m_i.
+ * that sum_i m_i eta_i = sum_i m_i. `gradNorm: 'l2'` measures G_i = sum_t sqrt(sum(g_i^2) / m_i) instead
+ * (the root mean square of each minibatch's gradient, summed over the T minibatches as the paper sums
+ * the mean absolute value).
  *
  * Works on a tfjs `LayersModel` (loss: mean softmax cross-entropy by default) or on a list of
  * parameters plus a loss closure. Gradients are accumulated on the device and read back once.
@@ -11,7 +13,8 @@ import { applyMeasurementInit, checkInitMode, disposeWeightSnapshot, restoreWeig
 import { LRTable, type LRTableEntry } from './lr-table.js';
 import { collectParams, type KindOverride } from './params.js';
 import { layerwiseEtaFromG, resolveLayerwiseOptions, type ZeroGradientOptions } from './schemes.js';
-import type { Batch, InitMode, LayersModelLike, ParamInfo } from './types.js';
+import { squaredNorm } from './optim/norm-transforms.js';
+import type { Batch, GradNorm, InitMode, LayersModelLike, ParamInfo } from './types.js';
 
 /**
  * sum(|x|) in one pass with the backend's `LwlrSumAbs` kernel when it has one (tfjs-backend-onednn does),
@@ -23,6 +26,24 @@ function sumAbs(x: tf.Tensor): tf.Tensor {
     return tf.engine().runKernel(SUM_ABS_KERNEL, { x }, {}) as tf.Tensor;
   }
   return tf.sum(tf.abs(x));
+}
+
+/** The norms G may be measured with, in a stable order (for CLIs). */
+export const GRAD_NORMS: readonly GradNorm[] = ['l1', 'l2'];
+
+/** Throws unless `g` is `'l1'` or `'l2'`. */
+export function checkGradNorm(g: unknown): GradNorm {
+  if (g !== 'l1' && g !== 'l2') throw new Error(`gradNorm must be 'l1' or 'l2', got '${String(g)}'`);
+  return g;
+}
+
+/**
+ * One minibatch's magnitude of gradient `g` of a tensor with `numel` elements, as a scalar tensor:
+ * `l1` the mean absolute value sum(|g|) / m (Algorithm 1, line 8); `l2` the root mean square
+ * sqrt(sum(g^2) / m) (= ||g||_2 / sqrt(m)).
+ */
+function stepMagnitude(g: tf.Tensor, numel: number, norm: GradNorm): tf.Tensor {
+  return norm === 'l1' ? tf.div(sumAbs(g), numel) : tf.sqrt(tf.div(squaredNorm(g), numel));
 }
 
 /** A loss of model outputs against targets: `(yTrue, yPred) => mean loss` (a scalar). */
@@ -67,6 +88,12 @@ export interface MeasureOptions {
   onStep?: (t: number, T: number) => void;
   /** Batch size recorded in the metadata (default: leading dimension of the first batch's `y`). */
   batchSize?: number;
+  /**
+   * How one minibatch's gradient of a tensor becomes a number: `l1` (default, the paper's) the mean
+   * absolute value sum(|g|) / m; `l2` the root mean square sqrt(sum(g^2) / m). Either way G sums it
+   * over the T minibatches.
+   */
+  gradNorm?: GradNorm;
 }
 
 /** Options of {@link measureLayerwiseLR}. */
@@ -81,12 +108,13 @@ export interface MeasureLayerwiseLROptions extends MeasureOptions {
 export interface GradientMagnitudes {
   /** The parameters measured, in order. */
   readonly params: readonly ParamInfo[];
-  /** G_i = sum over the T steps of sum(|g_i|) / m_i. */
+  /** G_i = sum over the T steps of sum(|g_i|) / m_i (`l1`) or of sqrt(sum(g_i^2) / m_i) (`l2`). */
   readonly G: number[];
   readonly steps: number;
   readonly batchSize: number | null;
   readonly init: InitMode;
   readonly seed: number;
+  readonly gradNorm: GradNorm;
 }
 
 /**
@@ -159,7 +187,8 @@ function leadingDim(b: Batch): number | null {
 /**
  * Algorithm 1, lines 1-8: applies the measurement init, then for t = 1..T takes a minibatch,
  * computes the gradients of the mean loss in training mode (weights are not updated) and
- * accumulates G_i += sum(|g_i|) / m_i. Accumulation stays on the device; values are read back once.
+ * accumulates G_i += sum(|g_i|) / m_i (`gradNorm: 'l2'`: G_i += sqrt(sum(g_i^2) / m_i)).
+ * Accumulation stays on the device; values are read back once.
  * Throws on T < 1, a data source with fewer than T batches, and a NaN/Inf gradient (naming the
  * parameter and the step). Leaves no tensors behind.
  *
@@ -175,9 +204,36 @@ export async function measureGradientMagnitudes(
   batches: BatchSource,
   opts: MeasureOptions,
 ): Promise<GradientMagnitudes> {
+  const { squares: _none, ...m } = await accumulateGradients(target, batches, opts, false);
+  return m;
+}
+
+/** What {@link accumulateGradients} returns: the magnitudes, and with `elementwise` each tensor's sum_t g^2. */
+export interface GradientAccumulation extends GradientMagnitudes {
+  /** Per parameter (in order), sum over the T minibatches of g^2 per element; null unless asked for. */
+  readonly squares: Float32Array[] | null;
+}
+
+/**
+ * The measurement loop behind {@link measureGradientMagnitudes} and `measureFrozenAdagrad`: the per-tensor
+ * magnitudes G, and with `elementwise` also every element's sum over the T minibatches of g^2 (what
+ * torch.optim.Adagrad accumulates in `state_sum`), accumulated on the device and read back once.
+ *
+ * @example
+ * ```ts
+ * const { params, squares } = await accumulateGradients(model, batches, { steps: 10 }, true);
+ * ```
+ */
+export async function accumulateGradients(
+  target: MeasureTarget,
+  batches: BatchSource,
+  opts: MeasureOptions,
+  elementwise: boolean,
+): Promise<GradientAccumulation> {
   if (opts == null) throw new Error('options with steps (T) are required');
   const T = checkSteps(opts.steps);
   const init = checkInitMode(opts.init ?? 'fan-out');
+  const gradNorm = checkGradNorm(opts.gradNorm ?? 'l1');
   const seed = opts.seed ?? 0;
   if (!Number.isSafeInteger(seed)) throw new Error(`seed must be a safe integer, got ${seed}`);
   if (opts.batchSize !== undefined && !(Number.isInteger(opts.batchSize) && opts.batchSize >= 1)) {
@@ -219,8 +275,9 @@ export async function measureGradientMagnitudes(
   const source = openSource(batches);
   const userWeights: WeightSnapshot = snapshotWeights(model ?? params);
   let initState: WeightSnapshot | null = null;
-  // device-side accumulators: G so far, and the first step with a non-finite magnitude (0 = none)
-  const state: { acc: tf.Tensor | null; firstBad: tf.Tensor | null } = { acc: null, firstBad: null };
+  // device-side accumulators: G so far, the first step with a non-finite magnitude (0 = none), and with
+  // `elementwise` each parameter's sum of g^2
+  const state: { acc: tf.Tensor | null; firstBad: tf.Tensor | null; sq: tf.Tensor[] } = { acc: null, firstBad: null, sq: [] };
   let ok = false;
   try {
     applyMeasurementInit(params, { init, seed, model });
@@ -232,6 +289,7 @@ export async function measureGradientMagnitudes(
     const M = params.length;
     state.acc = tf.zeros([M], 'float32');
     state.firstBad = tf.zeros([M], 'float32');
+    if (elementwise) state.sq = params.map((p) => tf.zeros([...p.shape], 'float32'));
     let batchSize: number | null = opts.batchSize ?? null;
     for (let t = 1; t <= T; t++) {
       const r = await source.next();
@@ -244,6 +302,7 @@ export async function measureGradientMagnitudes(
       if (batchSize === null) batchSize = leadingDim(batch);
       const prevAcc: tf.Tensor = state.acc!;
       const prevBad: tf.Tensor = state.firstBad!;
+      const prevSq = state.sq;
       let next: tf.Tensor[];
       try {
         next = tf.tidy(() => {
@@ -251,19 +310,27 @@ export async function measureGradientMagnitudes(
           value.dispose();
           const mags = params.map((p) => {
             const g = grads[p.variable.name];
-            return g ? tf.div(sumAbs(g), p.numel) : tf.scalar(0);
+            return g ? stepMagnitude(g, p.numel, gradNorm) : tf.scalar(0);
           });
           const step = tf.stack(mags);
           const bad = tf.logicalAnd(tf.equal(prevBad, 0), tf.logicalNot(tf.isFinite(step)));
-          return [tf.add(prevAcc, step), tf.where(bad, tf.fill([M], t), prevBad)];
+          const sq = elementwise
+            ? params.map((p, i) => {
+              const g = grads[p.variable.name];
+              return g ? tf.add(prevSq[i]!, tf.square(g)) : tf.clone(prevSq[i]!);
+            })
+            : [];
+          return [tf.add(prevAcc, step), tf.where(bad, tf.fill([M], t), prevBad), ...sq];
         });
       } finally {
         if (opts.disposeBatches) disposeBatch(batch);
       }
       state.acc = next[0]!;
       state.firstBad = next[1]!;
+      state.sq = next.slice(2);
       prevAcc.dispose();
       prevBad.dispose();
+      tf.dispose(prevSq);
       opts.onStep?.(t, T);
     }
     const both = tf.concat([state.acc!, state.firstBad!]);
@@ -278,11 +345,13 @@ export async function measureGradientMagnitudes(
       throw new Error(`non-finite (NaN/Inf) gradient for parameter '${params[i]!.name}' at step ${bad[i]} of ${T}` +
         (others > 0 ? ` (and ${others} other parameter${others > 1 ? 's' : ''})` : ''));
     }
+    const squares = elementwise ? await Promise.all(state.sq.map(async (x) => Float32Array.from(await x.data() as Float32Array))) : null;
     ok = true;
-    return { params, G, steps: T, batchSize, init, seed };
+    return { params, G, steps: T, batchSize, init, seed, gradNorm, squares };
   } finally {
     state.acc?.dispose();
     state.firstBad?.dispose();
+    tf.dispose(state.sq);
     if (!ok || !opts.keepInit) {
       restoreWeights(userWeights);
       if (initState) disposeWeightSnapshot(initState);
@@ -328,6 +397,7 @@ export async function measureLayerwiseLR(
     steps: m.steps,
     batchSize: m.batchSize,
     init: m.init,
+    gradNorm: m.gradNorm,
     exponent,
     seed: m.seed,
     zeroGradient: lw.zeroGradient,

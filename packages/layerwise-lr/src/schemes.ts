@@ -8,16 +8,18 @@ import { LRTable, type LRTableEntry, type ZeroGradientReport } from './lr-table.
 import type { ParamInfo } from './types.js';
 
 /**
- * The learning-rate schemes: measured `layerwise` (Algorithm 1), the three fixed ones, and `mup` (per-tensor
- * multipliers of maximal update parametrization relative to a base model, built by `mupTable` in `mup.ts`).
+ * The learning-rate schemes: measured `layerwise` (Algorithm 1), the three fixed ones, `mup` (per-tensor
+ * multipliers of maximal update parametrization relative to a base model, built by `mupTable` in `mup.ts`),
+ * and `frozen-adagrad` (per-element multipliers measured like Algorithm 1, built by `measureFrozenAdagrad` in
+ * `frozen-adagrad.ts`; its table holds each tensor's mean multiplier).
  */
-export type LRSchemeName = 'uniform' | 'layerwise' | 'depth-increasing' | 'depth-decreasing' | 'mup';
+export type LRSchemeName = 'uniform' | 'layerwise' | 'depth-increasing' | 'depth-decreasing' | 'mup' | 'frozen-adagrad';
 
 /** The schemes of {@link schemeTable} and Algorithm 1, in a stable order (for CLIs and reports); `mup` has its own builder. */
 export const LR_SCHEMES: readonly LRSchemeName[] = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing'];
 
 /** The schemes that need no measurement. */
-export type FixedLRSchemeName = Exclude<LRSchemeName, 'layerwise' | 'mup'>;
+export type FixedLRSchemeName = Exclude<LRSchemeName, 'layerwise' | 'mup' | 'frozen-adagrad'>;
 
 /** What to do with parameters whose gradient is zero in exact arithmetic (see {@link layerwiseEtaFromG}). */
 export type ZeroGradientPolicy = 'exclude' | 'error' | 'keep';
@@ -231,6 +233,7 @@ export function schemeTable(params: readonly ParamInfo[], scheme: FixedLRSchemeN
     steps: null,
     batchSize: null,
     init: null,
+    gradNorm: null,
     exponent: null,
     seed: null,
     zeroGradient: null,

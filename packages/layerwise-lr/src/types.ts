@@ -75,3 +75,9 @@ export interface LayersModelLike extends LayerLike {
 
 /** How Algorithm 1 (re-)initializes the parameters before measuring: the paper's `fan-out`, or `fan-in`, or `none`. */
 export type InitMode = 'fan-out' | 'fan-in' | 'none';
+
+/**
+ * How Algorithm 1 turns one minibatch's gradient g of a tensor with m elements into a number:
+ * `l1` the mean absolute value sum(|g|) / m (the paper's), `l2` the root mean square sqrt(sum(g^2) / m).
+ */
+export type GradNorm = 'l1' | 'l2';

@@ -80,11 +80,29 @@ test('LRTable.checkCompatible: passes on a match, lists missing, extra and shape
 test('LRTable.format: a printable table with name, shape, numel, G and eta', () => {
   const text = new LRTable(entries, meta).format();
   const lines = text.split('\n');
-  assert.match(lines[0]!, /scheme layerwise, T=10, batch 32, init fan-out, p=0\.5, seed 7/);
+  // a layer-wise table without gradNorm (written before the option existed) was measured with the paper's L1
+  assert.match(lines[0]!, /scheme layerwise, T=10, batch 32, init fan-out, G l1 \(mean \|g\|\), p=0\.5, seed 7/);
+  assert.match(new LRTable(entries, { ...meta, gradNorm: 'l2' }).format().split('\n')[0]!, /init fan-out, G l2 \(rms g\), p=0\.5/);
   assert.match(lines[1]!, /^name\s+kind\s+shape\s+numel\s+G\s+eta$/);
   assert.match(text, /fc1\.kernel\s+kernel\s+\[4,8\]\s+32\s+4\.0000e-2\s+0\.90000/);
   assert.match(text, /fc1\.bias \*/);
   assert.match(text, /zero gradient/);
+});
+
+test('LRTable meta.gradNorm: l1/l2 round trip; absent reads as l1 for a measured layer-wise table, null otherwise; bad values refused', async () => {
+  const l2 = new LRTable(entries, { ...meta, gradNorm: 'l2' });
+  assert.equal(LRTable.fromJSON(JSON.stringify(l2)).meta.gradNorm, 'l2');
+  const old = JSON.parse(JSON.stringify(new LRTable(entries, meta)));
+  delete old.meta.gradNorm;
+  assert.equal(LRTable.fromJSON(old).meta.gradNorm, 'l1');
+  const fixed = new LRTable(entries.map((e) => ({ ...e, G: null, excluded: undefined })), {
+    scheme: 'uniform', steps: null, batchSize: null, init: null, exponent: null, seed: null, zeroGradient: null,
+  });
+  assert.equal(fixed.meta.gradNorm, null);
+  assert.doesNotMatch(fixed.format(), / G l[12]/);
+  const bad = JSON.parse(JSON.stringify(l2));
+  bad.meta.gradNorm = 'l3';
+  await assertRejects(() => LRTable.fromJSON(bad), /meta\.gradNorm must be one of l1, l2 or null/);
 });
 
 test('LIBRARY_VERSION equals package.json version', () => {

@@ -8,6 +8,7 @@ import type { Batch, ParamInfo } from '../src/types.js';
 import {
   assertAllClose, assertClose, assertRejects, disposeBatches, makeBatch, useCpu, values, weightValues,
 } from './core-helpers.js';
+import { TORCH_G_L1, TORCH_G_L2, torchScriptNet } from './torch-fixtures.js';
 
 await useCpu();
 
@@ -84,6 +85,47 @@ test('Algorithm 1 known answer: two-layer linear model, G and eta by hand (1e-6)
   // one step only: G of batch 1
   const one = await measureGradientMagnitudes({ params, loss }, batches, { steps: 1, init: 'none' });
   assertAllClose(one.G, [8.4375, 3.375, 8.4375, 2.25], 1e-6, 'G after one step');
+  disposeBatches(batches);
+  tf.dispose(Object.values(vars));
+});
+
+// L2 (--grad-norm l2) on the same model and batches, from the hand gradients above:
+//   G_l2 = sum_t sqrt(sum(g^2) / m)
+//   W1: sqrt((81 + 20.25 + 182.25 + 45.5625) / 4) + sqrt((0.25 + 0.0625 + 16 + 4) / 4) = sqrt(82.265625) + sqrt(5.078125)
+//   b1: sqrt((20.25 + 5.0625) / 2) + sqrt((12.25 + 3.0625) / 2) = sqrt(12.65625) + sqrt(7.65625) = sqrt(40)
+//   W2: sqrt((81 + 62.015625) / 2) + sqrt((2.640625 + 11.390625) / 2) = sqrt(71.5078125) + sqrt(7.015625)
+//   b2: one element, rms = |g|: 2.25 + 1.75 = 4
+const HAND_G_L2 = [Math.sqrt(82.265625) + Math.sqrt(5.078125), Math.sqrt(40), Math.sqrt(71.5078125) + Math.sqrt(7.015625), 4];
+
+test('Algorithm 1 with gradNorm l2 known answer: G = sum_t rms(g), by hand (1e-6); recorded in the table', async () => {
+  assertAllClose(HAND_G_L2, [11.323509514000861, 6.324555320336758, 11.104931725386896, 4], 1e-12, 'hand arithmetic');
+  const { vars, params, loss } = linearModel();
+  const batches = linearBatches();
+  const n0 = tf.memory().numTensors;
+  const table = await measureLayerwiseLR({ params, loss }, batches, { steps: 2, init: 'none', gradNorm: 'l2' });
+  assert.equal(tf.memory().numTensors, n0, 'no tensor leaks');
+  assertAllClose(table.entries.map((e) => e.G!), HAND_G_L2, 1e-6, 'G l2');
+  const raw = HAND_G_L2.map((g) => 1 / Math.sqrt(g));
+  const mean = raw.reduce((a, r, i) => a + [4, 2, 2, 1][i]! * r, 0) / 9;
+  assertAllClose(table.entries.map((e) => e.eta), raw.map((r) => r / mean), 1e-6, 'eta l2');
+  assert.equal(table.meta.gradNorm, 'l2');
+  assert.match(table.format(), /G l2 \(rms g\)/);
+  assert.equal(LRTable.fromJSON(JSON.stringify(table)).meta.gradNorm, 'l2');
+  // the default stays the paper's L1
+  const l1 = await measureGradientMagnitudes({ params, loss }, batches, { steps: 2, init: 'none' });
+  assert.equal(l1.gradNorm, 'l1');
+  assertAllClose(l1.G, HAND_G, 1e-6);
+  await assertRejects(() => measureGradientMagnitudes({ params, loss }, batches, { steps: 2, init: 'none', gradNorm: 'l3' as never }), /gradNorm must be 'l1' or 'l2'/);
+  disposeBatches(batches);
+  tf.dispose(Object.values(vars));
+});
+
+test('PyTorch semantics: G with gradNorm l1 and l2 equal torch\'s mean |g| and sqrt(mean g^2) summed over 2 batches', async () => {
+  const { vars, params, loss, batches } = torchScriptNet();
+  const l1 = await measureGradientMagnitudes({ params, loss }, batches, { steps: 2, init: 'none', gradNorm: 'l1' });
+  const l2 = await measureGradientMagnitudes({ params, loss }, batches, { steps: 2, init: 'none', gradNorm: 'l2' });
+  assertAllClose(l1.G, TORCH_G_L1, 1e-5, 'G l1 vs torch');
+  assertAllClose(l2.G, TORCH_G_L2, 1e-5, 'G l2 vs torch');
   disposeBatches(batches);
   tf.dispose(Object.values(vars));
 });

@@ -34,9 +34,23 @@ export const COMMON_FLAGS: FlagSpecs = {
   seed: { type: 'int', default: 0, help: 'seed of the init, shuffling and measurement' },
   init: { type: 'string', default: 'fan-out', choices: ['fan-out', 'fan-in', 'none'], help: 'measurement init' },
   exponent: { type: 'number', default: 0.5, help: 'eta = G^-exponent' },
+  'grad-norm': {
+    type: 'string', default: 'l1', choices: ['l1', 'l2'],
+    help: 'G of a tensor per minibatch, summed over the T minibatches: l1 = mean |g| (the paper), l2 = root mean square of g',
+  },
   backend: { type: 'string', default: 'auto', choices: ['auto', 'tensorflow', 'onednn', 'cpu'], help: 'tfjs backend' },
   help: { type: 'boolean', help: 'show this help' },
 };
+
+/**
+ * The measurement flags that make sense for `scheme`: frozen-adagrad is per element, 1/sqrt(sum g^2), so it
+ * takes neither --exponent nor --grad-norm (a usage error, not a silent no-op).
+ */
+export function checkMeasurementFlags(scheme: string, f: ParsedFlags): void {
+  if (scheme !== 'frozen-adagrad') return;
+  if (f.exponent !== undefined && f.exponent !== 0.5) throw new UsageError(`--exponent is for --lr-scheme layerwise; frozen-adagrad is per element 1/sqrt(sum g^2) (got --exponent ${f.exponent})`);
+  if (f.gradNorm !== undefined && f.gradNorm !== 'l1') throw new UsageError(`--grad-norm is for --lr-scheme layerwise; frozen-adagrad sums g^2 per element (got --grad-norm ${f.gradNorm})`);
+}
 
 /** h:mm:ss */
 export function formatDuration(seconds: number): string {

@@ -77,7 +77,7 @@ function takeFlag(argv: readonly string[], name: string): { value?: string; rest
 }
 
 const COMPARE_USAGE = `usage: lwlr compare RUN_DIR...
-       lwlr compare --schemes uniform,layerwise[,depth-increasing,depth-decreasing] [lwlr train flags] --out DIR
+       lwlr compare --schemes uniform,layerwise[,depth-increasing,depth-decreasing,frozen-adagrad] [lwlr train flags] --out DIR
 
 The first form prints the final epoch of each run side by side. The second trains each scheme from the same
 seeded init and data order into DIR/<scheme>, then prints the table and writes DIR/summary.csv and DIR/summary.md.`;

@@ -4,6 +4,7 @@ import { collectParams } from 'layerwise-lr';
 import { helpText, parseFlags, UsageError, type FlagSpecs } from './args.js';
 import { COMMON_FLAGS } from './common.js';
 import { buildModel } from '../models/registry.js';
+import { torchFamilyOf, torchMapping } from '../interop/torch.js';
 
 const FLAGS: FlagSpecs = {
   model: COMMON_FLAGS.model,
@@ -15,6 +16,7 @@ const FLAGS: FlagSpecs = {
   vocab: { type: 'int', help: "language models: the tokenizer's vocabulary (default 256, bytes; gpt2-small: 50257)" },
   'untie-head': COMMON_FLAGS['untie-head'],
   json: { type: 'boolean', default: false, help: 'print { "params": [...], "total": N }' },
+  torch: { type: 'boolean', default: false, help: 'add each parameter\'s PyTorch state_dict name (torchvision/timm; lwlr convert\'s mapping)' },
   help: COMMON_FLAGS.help,
 };
 
@@ -37,13 +39,29 @@ export async function infoCommand(argv: string[]): Promise<number> {
     width: f.width as number, depth: f.depth as number, vocabSize: f.vocab as number | undefined, untieHead: f.untieHead as boolean,
   });
   try {
-    const params = collectParams(model).map((p) => ({ name: p.name, shape: [...p.shape], numel: p.numel, kind: p.kind }));
+    const params: Array<{ name: string; shape: number[]; numel: number; kind: string; torch?: string }> =
+      collectParams(model).map((p) => ({ name: p.name, shape: [...p.shape], numel: p.numel, kind: p.kind }));
+    if (f.torch) {
+      let family;
+      try {
+        family = torchFamilyOf(f.model as string);
+      } catch (e) {
+        throw new UsageError(`--torch: ${(e as Error).message}`, 1);
+      }
+      // a fused tensor (ViT/Swin q, k, v -> attn.qkv) shows which rows of it a parameter is
+      for (const e of torchMapping(params, { family, inputShape: [size, size, f.channels as number] }).entries) {
+        for (const part of e.parts) {
+          params.find((p) => p.name === part.name)!.torch = e.parts.length > 1 ? `${e.torch}[${part.rows[0]}:${part.rows[1]}]` : e.torch;
+        }
+      }
+    }
     const total = params.reduce((a, p) => a + p.numel, 0);
     if (f.json) {
       console.log(JSON.stringify({ params, total }));
       return 0;
     }
-    const rows = [['name', 'kind', 'shape', 'numel'], ...params.map((p) => [p.name, p.kind, `[${p.shape.join(',')}]`, String(p.numel)])];
+    const rows = [['name', 'kind', 'shape', 'numel', ...(f.torch ? ['torch name'] : [])],
+      ...params.map((p) => [p.name, p.kind, `[${p.shape.join(',')}]`, String(p.numel), ...(f.torch ? [p.torch ?? '-'] : [])])];
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     for (const r of rows) console.log(r.map((cell, c) => (c === 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());
     console.log(`total: ${total.toLocaleString('en-US')} parameters in ${params.length} tensors`);

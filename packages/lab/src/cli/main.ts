@@ -8,6 +8,7 @@ commands:
   lr        measure layer-wise learning rates (Algorithm 1) and print/save the table
   train     train with uniform, layer-wise or depth-scheme learning rates
   compare   train several schemes from one init (--schemes a,b --out DIR), or print runs side by side
+  compare-tables  how far eta tables are from a reference (rank correlation, max |ln ratio|): the T ablation
   info      print a model's parameters (name, shape, numel, kind) and the total
   sweep     run a grid of train trials in parallel processes (results.csv, results.json)
   report    HTML report of runs and sweeps: eta maps, curves, summary, heat maps (--png: PNG/SVG files)
@@ -22,6 +23,7 @@ async function main(argv: string[]): Promise<number> {
     case 'lr': return (await import('./lr.js')).lrCommand(rest);
     case 'train': return (await import('./train.js')).trainCommand(rest);
     case 'compare': return (await import('./compare.js')).compareCommand(rest);
+    case 'compare-tables': return (await import('./compare-tables.js')).compareTablesCommand(rest);
     case 'info': return (await import('./info.js')).infoCommand(rest);
     case 'sweep': return (await import('./sweep.js')).sweepCommand(rest);
     case 'report': return (await import('./report.js')).reportCommand(rest);
@@ -31,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(USAGE);
       return command === undefined ? 2 : 0;
     default:
-      throw new UsageError(`unknown command '${command}' (expected lr, train, compare, info, sweep, report, convert or generate)`);
+      throw new UsageError(`unknown command '${command}' (expected lr, train, compare, compare-tables, info, sweep, report, convert or generate)`);
   }
 }
 

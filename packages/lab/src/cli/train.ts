@@ -7,14 +7,17 @@
  * cosine schedule is then re-planned over the new length —, `--stop-after`, `--quiet`, `--save-weights`,
  * `--tensorboard`, and `--backend`, which then only warns that bit-for-bit continuation needs the same one).
  */
-import { readFileSync, existsSync, statSync } from 'node:fs';
+import { readFileSync, existsSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { selectBackend, type BackendChoice } from 'tfjs-backend-onednn';
-import { LRTable, excludeFromWeightDecay, schemeTable, type ChainOptimizer, type InitMode } from 'layerwise-lr';
+import {
+  LRTable, excludeFromWeightDecay, schemeTable, type ChainOptimizer, type FrozenAdagradTable, type GradNorm, type InitMode,
+} from 'layerwise-lr';
 import { helpText, UsageError, type FlagSpecs, type ParsedFlags } from './args.js';
-import { COMMON_FLAGS, formatDuration, setupOptionsFromFlags } from './common.js';
+import { COMMON_FLAGS, checkMeasurementFlags, formatDuration, setupOptionsFromFlags } from './common.js';
 import { readConfigFile, resolveFlags } from './config.js';
-import { setupRun, initForTraining, measureOnTrainSplit, InterruptedError } from '../train/setup.js';
+import { setupRun, initForTraining, measureFrozenAdagradOnTrainSplit, measureOnTrainSplit, InterruptedError } from '../train/setup.js';
+import { ELEMENT_TABLE_FILE, elementTableFileFor, readElementTable, writeElementTable } from '../train/element-table.js';
 import { trainLoop, type LoopOptions } from '../train/loop.js';
 import { makeOptimizer, optimizerChoiceFromFlags, optimizerTable, OPTIMIZER_FLAGS } from '../train/optimizers.js';
 import { RunDir, csvSink } from '../train/metrics.js';
@@ -22,7 +25,7 @@ import { checkpointDir, loadCheckpoint, removeCheckpoints, restoreCheckpoint, ro
 import { loadWeightsFile, saveWeightsFile } from '../train/weights.js';
 import { tensorBoardSink } from '../tensorboard/sink.js';
 
-export const SCHEMES = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing'] as const;
+export const SCHEMES = ['uniform', 'layerwise', 'depth-increasing', 'depth-decreasing', 'frozen-adagrad'] as const;
 
 export const TRAIN_FLAGS: FlagSpecs = {
   ...COMMON_FLAGS,
@@ -30,7 +33,7 @@ export const TRAIN_FLAGS: FlagSpecs = {
   epochs: { type: 'int', default: 10, help: 'epochs' },
   'lr-scheme': { type: 'string', default: 'layerwise', choices: SCHEMES, help: 'per-parameter learning rates' },
   'lr-table': { type: 'string', help: 'use a saved LR table (from lwlr lr --out) instead of measuring' },
-  'lr-steps': { type: 'int', help: 'T for the layerwise scheme (default: one epoch, as the paper)' },
+  'lr-steps': { type: 'int', help: 'T for the layerwise and frozen-adagrad schemes (default: one epoch, as the paper)' },
   'train-init': {
     type: 'string', default: 'measurement', choices: ['measurement', 'default'],
     help: "weights training starts from: the measurement init (--init, seeded) or the model's own default init (torchvision/timm style, seeded); Algorithm 1 measures at --init either way",
@@ -118,6 +121,7 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
   if ((f.accumSteps as number) < 1) throw new UsageError('--accum-steps must be >= 1');
   if (!((f.labelSmoothing as number) >= 0 && (f.labelSmoothing as number) < 1)) throw new UsageError(`--label-smoothing must be in [0, 1) (got ${f.labelSmoothing})`);
   if (f.stopAfter !== undefined && (f.stopAfter as number) < 1) throw new UsageError('--stop-after must be >= 1');
+  checkMeasurementFlags(f.lrScheme as string, f);
   if (f.lrTable && !resumeDir && !existsSync(f.lrTable as string)) throw new UsageError(`--lr-table ${f.lrTable}: no such file`, 1);
   if (f.initWeights && !resumeDir && !existsSync(f.initWeights as string)) throw new UsageError(`--init-weights ${f.initWeights}: no such file`, 1);
   const storedBackend = f.backend as string;
@@ -162,6 +166,8 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
   };
   process.on('SIGINT', onSigint);
   let opt: ChainOptimizer | undefined;
+  // frozen-adagrad: the per-element multipliers (its `table` is their per-tensor summary)
+  let elementwise: FrozenAdagradTable | undefined;
   try {
     // checked before the measurement (a bad combination fails at once)
     // (muP has no width family for language models: mupBaseShapes refuses them before the shape matters)
@@ -176,8 +182,9 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
       try {
         table = LRTable.fromJSON(readFileSync(file, 'utf8'));
         table.checkCompatible(run.params);
+        if (table.meta.scheme === 'frozen-adagrad') elementwise = readElementTable(path.join(out, ELEMENT_TABLE_FILE), table);
       } catch (e) {
-        throw new UsageError(`--resume ${out}: ${file}: ${(e as Error).message.split('\n').join('; ')}`, 1);
+        throw new UsageError(`--resume ${out}: ${(e as Error).message.startsWith(out) ? '' : `${file}: `}${(e as Error).message.split('\n').join('; ')}`, 1);
       }
     } else {
       // Every scheme trains from the same seeded init (the measurement init, or with --train-init default the
@@ -188,6 +195,7 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
         try {
           table = LRTable.fromJSON(readFileSync(f.lrTable as string, 'utf8'));
           table.checkCompatible(run.params);
+          if (table.meta.scheme === 'frozen-adagrad') elementwise = readElementTable(elementTableFileFor(f.lrTable as string), table);
         } catch (e) {
           throw new UsageError(`--lr-table ${f.lrTable}: ${(e as Error).message.split('\n').join('; ')}`, 1);
         }
@@ -197,18 +205,24 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
         }
         f.lrScheme = table.meta.scheme; // config.json records the scheme trained
         const m = table.meta;
-        if (m.scheme === 'layerwise' && (m.seed !== seed || m.init !== init)) {
+        if ((m.scheme === 'layerwise' || m.scheme === 'frozen-adagrad') && (m.seed !== seed || m.init !== init)) {
           process.stderr.write(`warning: --lr-table ${f.lrTable} was measured from init ${m.init} seed ${m.seed}; training starts from init ${init} seed ${seed}\n`);
         }
-      } else if (scheme === 'layerwise') {
+      } else if (scheme === 'layerwise' || scheme === 'frozen-adagrad') {
         const steps = (f.lrSteps as number | undefined) ?? run.train.batchesPerEpoch;
+        const how = {
+          steps, init, seed, exponent: f.exponent as number, batchSize: f.batchSize as number, gradNorm: f.gradNorm as GradNorm,
+          labelSmoothing: f.labelSmoothing as number, keepInit: fromMeasurementInit,
+          onStep: (t: number, T: number) => { if (!f.quiet && process.stdout.isTTY) process.stdout.write(`\rmeasuring ${scheme === 'layerwise' ? 'G' : 'sum g^2'}: ${t}/${T}`); },
+          shouldStop,
+        };
         try {
-          table = await measureOnTrainSplit(run, {
-            steps, init, seed, exponent: f.exponent as number, batchSize: f.batchSize as number,
-            labelSmoothing: f.labelSmoothing as number, keepInit: fromMeasurementInit,
-            onStep: (t, T) => { if (!f.quiet && process.stdout.isTTY) process.stdout.write(`\rmeasuring G: ${t}/${T}`); },
-            shouldStop,
-          });
+          if (scheme === 'layerwise') {
+            table = await measureOnTrainSplit(run, how);
+          } else {
+            elementwise = await measureFrozenAdagradOnTrainSplit(run, how);
+            table = elementwise.summary;
+          }
         } catch (e) {
           if (!(e instanceof InterruptedError)) throw e;
           say(`${e.message}; nothing trained, nothing written`);
@@ -241,13 +255,15 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
     } else {
       dir.writeJSON('config.json', runConfig({ ...f, backend }, { argv, ...found }));
       dir.writeJSON('lr-table.json', optimizerTable(run.params, table, optChoice).toJSON());
+      if (elementwise) writeElementTable(dir.file(ELEMENT_TABLE_FILE), elementwise);
+      else rmSync(dir.file(ELEMENT_TABLE_FILE), { force: true }); // a former run's, in an --overwrite directory
       dir.resetMetrics();
       removeCheckpoints(out);
     }
     dir.addSink(csvSink(dir.file('metrics.csv'), dir.readMetrics()));
     if (f.tensorboard) dir.addSink(tensorBoardSink(out));
     dir.logLRTable(optimizerTable(run.params, table, optChoice).toJSON());
-    opt = makeOptimizer(run.params, table, optChoice, run.train.batchesPerEpoch);
+    opt = makeOptimizer(run.params, table, optChoice, run.train.batchesPerEpoch, elementwise);
     const data = run.train as unknown as { getState?(): unknown; setState?(s: unknown): void };
     if (ck) {
       try {
@@ -308,6 +324,7 @@ export async function trainCommand(argv: string[], hooks: TrainHooks = {}): Prom
     process.off('SIGINT', onSigint);
     dir.close();
     opt?.dispose();
+    elementwise?.dispose();
     run.dispose();
   }
 }

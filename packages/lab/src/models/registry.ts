@@ -1,7 +1,7 @@
 /** Models by name, as the CLI's `--model` flag takes them. Each builder gets the data's shape and classes. */
 import type * as tf from '@tensorflow/tfjs';
 import { mlp } from './mlp.js';
-import { resnet18, resnet50 } from './resnet.js';
+import { resnet18, resnet20, resnet50 } from './resnet.js';
 import { zooModels, zooOptions } from './zoo.js';
 import { GPT_PRESETS, gptPreset, type GptPreset } from './gpt.js';
 
@@ -33,14 +33,16 @@ export interface ModelOptions {
 export type ModelBuilder = (o: ModelOptions) => tf.LayersModel;
 
 const builders: Record<string, ModelBuilder> = {
-  mlp: (o) => mlp({ inputShape: o.inputShape, numClasses: o.numClasses, width: o.width, depth: o.depth }),
-  resnet18: (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses }),
-  resnet50: (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses }),
-  'resnet18-cifar': (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true }),
-  'resnet50-cifar': (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true }),
+  mlp: (o) => mlp({ inputShape: o.inputShape, numClasses: o.numClasses, width: o.width, depth: o.depth, seed: o.seed }),
+  resnet18: (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses, seed: o.seed }),
+  resnet50: (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses, seed: o.seed }),
+  'resnet18-cifar': (o) => resnet18({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true, seed: o.seed }),
+  'resnet50-cifar': (o) => resnet50({ inputShape: o.inputShape, numClasses: o.numClasses, cifar: true, seed: o.seed }),
+  resnet20: (o) => resnet20({ inputShape: o.inputShape, numClasses: o.numClasses, seed: o.seed }),
   davidnet: (o) => zooModels['davidnet']!(zooOptions(o)),
   'vit-s16': (o) => zooModels['vit-s16']!(zooOptions(o)),
   'vit-tiny': (o) => zooModels['vit-tiny']!(zooOptions(o)),
+  'vit-cpu': (o) => zooModels['vit-cpu']!(zooOptions(o)),
   'convnext-t': (o) => zooModels['convnext-t']!(zooOptions(o)),
   'convnext-cpu': (o) => zooModels['convnext-cpu']!(zooOptions(o)),
   'swin-t': (o) => zooModels['swin-t']!(zooOptions(o)),

@@ -30,6 +30,7 @@ export const zooModels: Record<string, ZooBuilder> = {
   davidnet: (o) => davidnet(o),
   'vit-s16': (o) => vit({ ...o, ...VIT_PRESETS['vit-s16'] }),
   'vit-tiny': (o) => vit({ ...o, ...VIT_PRESETS['vit-tiny'] }),
+  'vit-cpu': (o) => vit({ ...o, ...VIT_PRESETS['vit-cpu'] }),
   'convnext-t': (o) => convnext({ ...o, ...CONVNEXT_PRESETS['convnext-t'] }),
   'convnext-cpu': (o) => convnext({ ...o, ...CONVNEXT_PRESETS['convnext-cpu'] }),
   'swin-t': (o) => swin({ ...o, ...SWIN_PRESETS['swin-t'] }),

@@ -6,7 +6,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ReportInput, RunData, SweepData } from './load.js';
 import { renderSVG } from './render.js';
 import {
-  accuracyByEpochSpec, etaMapSpec, heatmapAxes, heatmapSpec, lossByEpochSpec, lossByStepSpec, type SweepMetric,
+  accuracyByEpochSpec, curveAxis, curveSpec, etaMapSpec, heatmapAxes, heatmapSpec, lossByEpochSpec, lossByStepSpec, type SweepMetric,
 } from './specs.js';
 import { configDiff, summarize } from './summary.js';
 
@@ -76,6 +76,11 @@ export async function renderCharts(inputs: readonly ReportInput[], opts: ReportO
       heatmapAxes(s, opts.x, opts.y);
     } catch (e) {
       if ((e as Error).message.startsWith('--')) throw e; // a bad --x/--y is the user's error
+      // one numeric flag (a learning-rate grid over schemes and seeds): the metric against it, one line per scheme
+      if (opts.x === undefined && opts.y === undefined && curveAxis(s) !== null) {
+        for (const m of metrics) await add(`sweep-${slug(s.name)}-${m}`, 'sweep', curveSpec(s, { metric: m }), undefined, s.name);
+        continue;
+      }
       notes.push(`${s.name}: no heat map (${(e as Error).message})`);
       continue;
     }
@@ -118,8 +123,8 @@ function runTables(runs: readonly RunData[]): string {
   if (!runs.length) return '';
   const rows = runs.map(summarize);
   const hasVal = rows.some((r) => r.finalValAcc !== null);
-  const head = ['run', 'model', 'scheme', 'optimizer', 'epochs', 'final train loss', 'final test loss', 'final test acc', 'best test acc (epoch)', ...(hasVal ? ['final val acc'] : []), 'wall time'];
-  const body = rows.map((r) => [r.name, r.model, r.scheme, r.optimizer, r.epochs, num(r.finalTrainLoss), num(r.finalTestLoss), pct(r.finalTestAcc),
+  const head = ['run', 'model', 'scheme', 'init; measurement', 'optimizer', 'epochs', 'final train loss', 'final test loss', 'final test acc', 'best test acc (epoch)', ...(hasVal ? ['final val acc'] : []), 'wall time'];
+  const body = rows.map((r) => [r.name, r.model, r.scheme, r.setup, r.optimizer, r.epochs, num(r.finalTrainLoss), num(r.finalTestLoss), pct(r.finalTestAcc),
     r.bestTestAcc === null ? '-' : `${pct(r.bestTestAcc)} (${r.bestEpoch})`, ...(hasVal ? [pct(r.finalValAcc)] : []), dur(r.wallSeconds)]);
   let html = `<table id="summary"><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${body.map((b) => `<tr>${b.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
   if (runs.length > 1) {

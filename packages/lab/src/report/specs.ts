@@ -294,3 +294,79 @@ export function heatmapSpec(sweep: SweepData, opts: { metric?: SweepMetric; x?: 
     resolve: { scale: { color: 'shared' } },
   } as TopLevelSpec;
 }
+
+/** The one numeric swept flag of a sweep (besides seed), or null when it has none or several (then: a heat map). */
+export function curveAxis(sweep: SweepData): string | null {
+  const grid = sweep.results.grid;
+  const nums = Object.keys(grid).filter((k) => numeric(grid[k]) && !REPLICATES.has(k));
+  return nums.length === 1 ? nums[0]! : null;
+}
+
+export interface CurvePoint { series: string; xv: number; mean: number | null; lo: number | null; hi: number | null; n: number; done: number; diverged: number; desc: string }
+
+/** One point per (series, x): mean and sample std of the metric over the finished trials (the seeds). */
+export function curvePoints(sweep: SweepData, metric: SweepMetric, axis: string): CurvePoint[] {
+  const grid = sweep.results.grid;
+  const others = Object.keys(grid).filter((k) => k !== axis && !REPLICATES.has(k) && grid[k].length > 1);
+  const groups = new Map<string, { series: string; xv: number; vals: number[]; n: number; diverged: number }>();
+  for (const t of sweep.results.trials) {
+    const series = others.map((k) => `${k}=${t.params[k]}`).join(', ') || 'all';
+    const xv = Number(t.params[axis]);
+    const key = `${series}|${xv}`;
+    const g = groups.get(key) ?? { series, xv, vals: [], n: 0, diverged: 0 };
+    g.n++;
+    const v = t[metric];
+    if (t.status === 'diverged') g.diverged++;
+    else if (t.status === 'done' && typeof v === 'number' && Number.isFinite(v)) g.vals.push(v);
+    groups.set(key, g);
+  }
+  const pct = metric !== 'finalTrainLoss';
+  const show = (v: number) => (pct ? `${(100 * v).toFixed(2)}%` : fmt(v));
+  return [...groups.values()].map((g) => {
+    const k = g.vals.length;
+    const mean = k ? g.vals.reduce((a, b) => a + b, 0) / k : null;
+    const std = k > 1 ? Math.sqrt(g.vals.reduce((a, b) => a + (b - mean!) ** 2, 0) / (k - 1)) : 0;
+    return {
+      series: g.series, xv: g.xv, mean, lo: mean === null ? null : mean - std, hi: mean === null ? null : mean + std, n: g.n, done: k, diverged: g.diverged,
+      desc: `${g.series}; ${axis}=${g.xv}: ${metric} ${mean === null ? '-' : `${show(mean)} ± ${show(std)}`} (${k}/${g.n} finished${g.diverged ? `, ${g.diverged} diverged` : ''})`,
+    };
+  });
+}
+
+/**
+ * A sweep over one numeric flag (a learning-rate grid): the metric against it (log scale when it spans a factor
+ * of 10 or more), one line per combination of the other swept flags, mean ± std over the seeds as error bars;
+ * points where every trial diverged sit on the x axis as red crosses.
+ */
+export function curveSpec(sweep: SweepData, opts: { metric?: SweepMetric } = {}): TopLevelSpec {
+  const metric = opts.metric ?? 'finalTestAcc';
+  const axis = curveAxis(sweep);
+  if (!axis) throw new Error(`${sweep.dir}/results.json: a curve needs exactly one numeric grid flag besides seed`);
+  const points = curvePoints(sweep, metric, axis);
+  const xs = points.map((p) => p.xv);
+  const logX = xs.every((v) => v > 0) && Math.max(...xs) >= 10 * Math.min(...xs);
+  const loss = metric === 'finalTrainLoss';
+  const title = { finalTrainLoss: 'final train loss', finalTestAcc: 'final test accuracy', bestTestAcc: 'best test accuracy' }[metric];
+  // a margin around the values, so that points (and error bars) at the ends of the grid are not cut in half
+  const [xmin, xmax] = [Math.min(...xs), Math.max(...xs)];
+  const domain = logX ? [xmin / 1.4, xmax * 1.4] : [xmin - 0.05 * (xmax - xmin || 1), xmax + 0.05 * (xmax - xmin || 1)];
+  const x = { field: 'xv', type: 'quantitative' as const, title: axis, scale: { type: logX ? ('log' as const) : ('linear' as const), domain, nice: false } };
+  const color = { field: 'series', type: 'nominal' as const, title: null, sort: [...new Set(points.map((p) => p.series))] };
+  const yTitle = loss ? 'train loss' : 'accuracy';
+  const yAxis = loss ? {} : { axis: { format: '.0%' } };
+  const finite = points.filter((p) => p.mean !== null);
+  const lowest = finite.length ? Math.min(...finite.map((p) => p.lo!)) : 0;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `${sweep.name}: ${title} (mean ± std over seeds)`,
+    config: CONFIG,
+    width: 520, height: 300,
+    data: { values: points.map((p) => ({ ...p, floor: lowest })) },
+    layer: [
+      { name: 'lines', transform: [{ filter: 'datum.mean !== null' }], mark: { type: 'line' }, encoding: { x, y: { field: 'mean', type: 'quantitative', title: yTitle, scale: loss ? { type: 'log' } : { zero: false }, ...yAxis }, color } },
+      { name: 'errorbars', transform: [{ filter: 'datum.mean !== null' }], mark: { type: 'rule' }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color, description: { field: 'desc' } } },
+      { name: 'points', transform: [{ filter: 'datum.mean !== null' }], mark: { type: 'point', filled: true, size: 40 }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color, description: { field: 'desc' } } },
+      { name: 'diverged', transform: [{ filter: 'datum.mean === null' }], mark: { type: 'text', text: '✕', fontSize: 14, color: '#b00' }, encoding: { x, y: { field: 'floor', type: 'quantitative' }, description: { field: 'desc' } } },
+    ],
+  } as TopLevelSpec;
+}

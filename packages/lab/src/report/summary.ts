@@ -5,6 +5,8 @@ export interface RunSummary {
   name: string;
   model: string;
   scheme: string;
+  /** The init training starts from and what the scheme measured there: `fan-out; G l1, p=0.5, T=235`. */
+  setup: string;
   optimizer: string;
   epochs: string;
   finalTrainLoss: number | null;
@@ -18,6 +20,22 @@ export interface RunSummary {
 
 const str = (x: unknown) => (x === undefined || x === null ? '-' : String(x));
 
+/**
+ * The init and measurement settings of a run, for every scheme: the measurement init (`--init`, where every
+ * scheme's training starts unless `--train-init default`), and what a measured table used: G's norm, the
+ * exponent and T (layer-wise), or per-element sums of g^2 and T (frozen-adagrad).
+ * @example setupOf({ init: 'fan-out', trainInit: 'default' }, null) // 'fan-out (trains from the default init)'
+ */
+export function setupOf(c: Record<string, unknown>, table: RunData['table']): string {
+  const m = table?.meta;
+  const init = str(m?.init ?? c.init);
+  const parts: string[] = [];
+  if (m?.scheme === 'layerwise') parts.push(`G ${m.gradNorm ?? 'l1'}, p=${m.exponent}, T=${m.steps}`);
+  else if (m?.scheme === 'frozen-adagrad') parts.push(`per element, T=${m.steps}`);
+  const train = c.trainInit === 'default' ? ' (trains from the default init)' : '';
+  return `${init}${train}${parts.length ? `; ${parts.join(', ')}` : ''}`;
+}
+
 /** The final and best numbers of a run (nulls when it logged no epoch). */
 export function summarize(run: RunData): RunSummary {
   const c = run.config ?? {};
@@ -30,6 +48,7 @@ export function summarize(run: RunData): RunSummary {
     name: run.name,
     model: str(c.model),
     scheme,
+    setup: setupOf(c, run.table),
     optimizer: c.optimizer !== undefined ? `${c.optimizer} lr ${str(c.lr)}` : '-',
     epochs: `${last?.epoch ?? 0}${c.epochs !== undefined ? `/${c.epochs}` : ''}`,
     finalTrainLoss: last?.trainLoss ?? null,

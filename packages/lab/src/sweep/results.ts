@@ -57,6 +57,8 @@ export interface RunMetrics {
   finalTestLoss: number | null;
   finalTestAcc: number | null;
   bestTestAcc: number | null;
+  /** Accuracy on the `--val-split` hold-out after the last epoch (null without one). */
+  finalValAcc: number | null;
   epochs: number;
 }
 
@@ -71,7 +73,7 @@ export interface RunMetrics {
  */
 export function readRunMetrics(runDir: string): RunMetrics {
   const file = path.join(runDir, 'metrics.jsonl');
-  const out: RunMetrics = { finalTrainLoss: null, finalTestLoss: null, finalTestAcc: null, bestTestAcc: null, epochs: 0 };
+  const out: RunMetrics = { finalTrainLoss: null, finalTestLoss: null, finalTestAcc: null, bestTestAcc: null, finalValAcc: null, epochs: 0 };
   if (!existsSync(file)) return out;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
@@ -87,6 +89,7 @@ export function readRunMetrics(runDir: string): RunMetrics {
     out.finalTrainLoss = num(r.trainLoss);
     out.finalTestLoss = num(r.testLoss);
     out.finalTestAcc = num(r.testAcc);
+    out.finalValAcc = num(r.valAcc);
     const acc = num(r.testAcc);
     if (acc !== null && (out.bestTestAcc === null || acc > out.bestTestAcc)) out.bestTestAcc = acc;
   }

@@ -4,7 +4,7 @@
  * warmup + cosine (or polynomial) schedule by step.
  *
  * Which learning-rate schemes compose with which optimizer (as the paper runs them):
- * - `sgd`, `adamw`: every scheme (`uniform`, `layerwise`, the depth schemes, a saved table).
+ * - `sgd`, `adamw`: every scheme (`uniform`, `layerwise`, the depth schemes, `frozen-adagrad`, a saved table).
  * - `sgd-ng`, `sgd-ng-adap`, `adam-ng`, `lars`, `lamb`: `uniform` only; they set their own per-tensor step
  *   sizes and the paper compares them with one learning rate (its Table 2, Figure 7).
  * - `mup-sgd`, `mup-adam`: `uniform` only (muP's table replaces it), `--mup-base-width` required, and
@@ -12,7 +12,7 @@
  */
 import {
   AdamW, SGD, applyMupInit, collectParams, cosineWithWarmup, createOptimizer, mupTable, polynomialDecayWithWarmup,
-  type ChainOptimizer, type InitMode, type LRTable, type MupBase, type ParamInfo, type ParamMask,
+  type ChainOptimizer, type FrozenAdagradTable, type InitMode, type LRTable, type MupBase, type ParamInfo, type ParamMask,
 } from 'layerwise-lr';
 import { UsageError, type FlagSpecs, type ParsedFlags } from '../cli/args.js';
 import { buildModel } from '../models/registry.js';
@@ -180,8 +180,15 @@ export function optimizerTable(params: readonly ParamInfo[], table: LRTable, o: 
  *   { optimizer: 'lars', lr: 0.2, momentum: 0.9, wd: 5e-4, epochs: 10, warmupEpochs: 1 }, run.train.batchesPerEpoch);
  * ```
  */
-export function makeOptimizer(params: readonly ParamInfo[], table: LRTable, o: OptimizerChoice, stepsPerEpoch: number): ChainOptimizer {
+export function makeOptimizer(
+  params: readonly ParamInfo[], table: LRTable, o: OptimizerChoice, stepsPerEpoch: number, elementwise?: FrozenAdagradTable,
+): ChainOptimizer {
   checkChoice(o, table);
+  if ((table.meta.scheme === 'frozen-adagrad') !== (elementwise !== undefined)) {
+    throw new Error(`makeOptimizer: a '${table.meta.scheme}' table ${elementwise ? 'with' : 'without'} per-element multipliers`);
+  }
+  // frozen-adagrad: per-tensor etas (= table) and per-element factors, both from the one object
+  const eta = elementwise ?? table;
   const warmupSteps = Math.round(o.warmupEpochs * stepsPerEpoch);
   const totalSteps = o.epochs * stepsPerEpoch;
   const lr = (o.lrSchedule ?? 'cosine') === 'poly'
@@ -190,8 +197,8 @@ export function makeOptimizer(params: readonly ParamInfo[], table: LRTable, o: O
   const mask = o.weightDecayMask !== undefined ? { weightDecayMask: o.weightDecayMask } : {};
   const adam = Object.fromEntries(Object.entries({ beta1: o.beta1, beta2: o.beta2, eps: o.eps }).filter(([, v]) => v !== undefined));
   switch (o.optimizer) {
-    case 'sgd': return new SGD(params, { lr, eta: table, momentum: o.momentum, weightDecay: o.wd, ...mask });
-    case 'adamw': return new AdamW(params, { lr, eta: table, weightDecay: o.wd, ...adam, ...mask });
+    case 'sgd': return new SGD(params, { lr, eta, momentum: o.momentum, weightDecay: o.wd, ...mask });
+    case 'adamw': return new AdamW(params, { lr, eta, weightDecay: o.wd, ...adam, ...mask });
     case 'sgd-ng': case 'sgd-ng-adap':
       return createOptimizer(o.optimizer, params, { lr, eta: table, momentum: o.momentum, weightDecay: o.wd, ...mask });
     case 'lars':

@@ -1,7 +1,8 @@
 /** What `lwlr lr` and `lwlr train` share: data, model, measurement init, and Algorithm 1 on the train split. */
 import * as tf from '@tensorflow/tfjs';
 import {
-  applyMeasurementInit, collectParams, measureLayerwiseLR, type InitMode, type LRTable, type ParamInfo,
+  applyMeasurementInit, collectParams, measureFrozenAdagrad, measureLayerwiseLR,
+  type FrozenAdagradTable, type GradNorm, type InitMode, type LRTable, type ParamInfo,
 } from 'layerwise-lr';
 import { loadDataset } from '../data/registry.js';
 import { uint8Split, type Dataset, type Split } from '../data/dataset.js';
@@ -206,23 +207,36 @@ async function* interruptible(
   }
 }
 
-/** Algorithm 1 on T training minibatches (epoch 0, 1, ... of the seeded order); the model keeps the measurement init unless `keepInit: false`. */
-export async function measureOnTrainSplit(
-  run: RunSetup,
-  o: {
-    steps: number; init: InitMode; seed: number; exponent?: number; batchSize: number;
-    /** The training loss's label smoothing (default 0). */
-    labelSmoothing?: number;
-    /** Leave the model at the measurement init (default true: what `lwlr train` trains from); false restores its weights. */
-    keepInit?: boolean;
-    onStep?: (t: number, T: number) => void; shouldStop?: () => boolean;
-  },
-): Promise<LRTable> {
+/** What Algorithm 1 (and frozen-adagrad's measurement) on the train split is told. */
+export interface TrainSplitMeasurement {
+  steps: number; init: InitMode; seed: number; exponent?: number; batchSize: number;
+  /** How G is measured (`l1`, the paper's, by default; `l2`: root mean square). Layer-wise only. */
+  gradNorm?: GradNorm;
+  /** The training loss's label smoothing (default 0). */
+  labelSmoothing?: number;
+  /** Leave the model at the measurement init (default true: what `lwlr train` trains from); false restores its weights. */
+  keepInit?: boolean;
+  onStep?: (t: number, T: number) => void; shouldStop?: () => boolean;
+}
+
+function trainSplitBatches(run: RunSetup, o: TrainSplitMeasurement): AsyncGenerator<{ x: tf.Tensor; y: tf.Tensor }> {
   const outShape = run.model.outputs[0].shape as number[];
   const numClasses = outShape[outShape.length - 1]!;
-  const batches = interruptible(run.train.stream(), numClasses, o.labelSmoothing ?? 0, o.shouldStop);
-  return measureLayerwiseLR(run.model, batches, {
-    steps: o.steps, init: o.init, seed: o.seed, exponent: o.exponent, batchSize: o.batchSize,
+  return interruptible(run.train.stream(), numClasses, o.labelSmoothing ?? 0, o.shouldStop);
+}
+
+/** Algorithm 1 on T training minibatches (epoch 0, 1, ... of the seeded order); the model keeps the measurement init unless `keepInit: false`. */
+export async function measureOnTrainSplit(run: RunSetup, o: TrainSplitMeasurement): Promise<LRTable> {
+  return measureLayerwiseLR(run.model, trainSplitBatches(run, o), {
+    steps: o.steps, init: o.init, seed: o.seed, exponent: o.exponent, batchSize: o.batchSize, gradNorm: o.gradNorm,
+    keepInit: o.keepInit ?? true, disposeBatches: true, onStep: o.onStep,
+  });
+}
+
+/** Frozen-adagrad's per-element multipliers from the same T training minibatches and init as {@link measureOnTrainSplit}. */
+export async function measureFrozenAdagradOnTrainSplit(run: RunSetup, o: TrainSplitMeasurement): Promise<FrozenAdagradTable> {
+  return measureFrozenAdagrad(run.model, trainSplitBatches(run, o), {
+    steps: o.steps, init: o.init, seed: o.seed, batchSize: o.batchSize,
     keepInit: o.keepInit ?? true, disposeBatches: true, onStep: o.onStep,
   });
 }

@@ -3,7 +3,7 @@
  * defaults, and their plain-data config (one place for the option docs, the defaults and the round trip).
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { lrFromConfig, type OptimizerOptions } from './base.js';
+import { etaFromConfig, lrFromConfig, type OptimizerOptions } from './base.js';
 import { decayAll, maskConfig, maskFromConfig } from './mask.js';
 import type { ParamMask } from './transforms.js';
 
@@ -66,7 +66,7 @@ export function adamFamilyConfig(s: AdamFamilySettings): tf.serialization.Config
 export function adamFamilyOptionsFromConfig(c: Record<string, unknown>): AdamFamilyOptions {
   return {
     lr: lrFromConfig(c.lr),
-    eta: c.eta as Record<string, number> | undefined,
+    eta: etaFromConfig(c),
     etaDefault: c.etaDefault as number | undefined,
     beta1: c.beta1 as number,
     beta2: c.beta2 as number,

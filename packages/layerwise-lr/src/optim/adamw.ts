@@ -77,7 +77,8 @@ export class AdamW extends ChainOptimizer {
   }
 
   protected override updateParam(ctx: StepContext, grad: tf.Tensor): tf.Tensor {
-    if (!this.useFused) return super.updateParam(ctx, grad);
+    // the fused kernel takes one scalar lr: per-element multipliers (frozen-adagrad) take the composed path
+    if (!this.useFused || ctx.elementEta) return super.updateParam(ctx, grad);
     const out = fusedAdamWStep(
       ctx.param, grad, ctx.slot('exp_avg'), ctx.slot('exp_avg_sq'), this.amsgrad ? ctx.slot('max_exp_avg_sq') : undefined,
       {

@@ -23,9 +23,13 @@ export interface NamedTensor {
 
 /**
  * Per-parameter learning-rate multipliers: an `LRTable` (anything with `etaMap()`) or a plain
- * `name -> eta` record.
+ * `name -> eta` record. A source that also has `elementEtaMap()` (a `FrozenAdagradTable`) adds per-ELEMENT
+ * factors: tensors shaped like their parameters, multiplied into the update on top of eta, so that element j
+ * of tensor i trains with `lr * eta_i * factor_ij` (as its own torch param group would, weight decay included).
  */
-export type EtaSource = { etaMap(): Record<string, number> } | Readonly<Record<string, number>>;
+export type EtaSource =
+  | { etaMap(): Record<string, number>; elementEtaMap?(): Record<string, tf.Tensor> }
+  | Readonly<Record<string, number>>;
 
 /** Options every optimizer of this package takes. */
 export interface OptimizerOptions {
@@ -99,6 +103,37 @@ export function lrFromConfig(lr: unknown): number | Schedule {
   throw new Error(`optimizer config: cannot rebuild lr from ${JSON.stringify(lr)} (a custom schedule function?)`);
 }
 
+/**
+ * The per-element factors of an {@link EtaSource} (`elementEtaMap()`), or undefined when it has none.
+ *
+ * @example
+ * ```ts
+ * elementEtaRecord(frozenAdagradTable); // { 'fc1.kernel': Tensor, ... }
+ * elementEtaRecord(lrTable);            // undefined
+ * ```
+ */
+export function elementEtaRecord(eta: EtaSource | undefined): Record<string, tf.Tensor> | undefined {
+  const maybe = eta as { elementEtaMap?: unknown } | undefined;
+  if (maybe == null || typeof maybe.elementEtaMap !== 'function') return undefined;
+  return (eta as { elementEtaMap(): Record<string, tf.Tensor> }).elementEtaMap();
+}
+
+/**
+ * The `eta` option back from a `getConfig()`. A config written by an optimizer with per-element factors cannot
+ * carry their tensors: rebuilding it from the config alone would silently drop them, so that is an error.
+ *
+ * @example
+ * ```ts
+ * const eta = etaFromConfig(opt.getConfig()); // { 'fc1.kernel': 0.93, ... }
+ * ```
+ */
+export function etaFromConfig(c: Record<string, unknown>): Record<string, number> | undefined {
+  if (c.elementEta !== undefined) {
+    throw new Error('optimizer config: it had per-element multipliers (a frozen-adagrad table), which a config cannot carry; construct the optimizer with eta: <the table> instead');
+  }
+  return c.eta as Record<string, number> | undefined;
+}
+
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
@@ -140,6 +175,8 @@ export class ChainOptimizer extends tf.Optimizer {
   private etaOption: Record<string, number> | undefined;
   private readonly etaDefault: number | undefined;
   private etas = new Map<string, number>();
+  /** Per-element factors by parameter name (tensors owned by the eta source, never disposed here). */
+  private elementEtas = new Map<string, tf.Tensor>();
   private readonly slotVars = new Map<string, Map<string, tf.Variable>>();
   private readonly stepCounts = new Map<string, number>();
 
@@ -203,8 +240,37 @@ export class ChainOptimizer extends tf.Optimizer {
       throw new Error(`optimizer: eta has no entry for ${missing.length} parameter(s): ${missing.join(', ')} (pass etaDefault to allow this)`);
     }
     if (bad.length > 0) throw new Error(`optimizer: eta must be finite and >= 0: ${bad.join(', ')}`);
+    const elementRec = elementEtaRecord(eta);
+    const elements = new Map<string, tf.Tensor>();
+    if (elementRec != null) {
+      const wrong: string[] = [];
+      for (const p of this.params) {
+        const f = elementRec[p.name];
+        if (f == null) continue;
+        if (f.isDisposed || f.dtype !== 'float32' || !sameShape(f.shape, p.shape)) {
+          wrong.push(`${p.name}: ${f.isDisposed ? 'disposed' : `${f.dtype} [${f.shape}]`} vs parameter [${p.shape}]`);
+          continue;
+        }
+        elements.set(p.name, f);
+      }
+      if (wrong.length > 0) throw new Error(`optimizer: per-element multipliers do not fit their parameters: ${wrong.join('; ')}`);
+    }
     this.etaOption = rec;
     this.etas = next;
+    this.elementEtas = elements;
+  }
+
+  /**
+   * Whether any parameter has per-element multipliers (then the fused single-kernel steps, which take one scalar
+   * lr per tensor, are not used for those parameters).
+   *
+   * @example
+   * ```ts
+   * new SGD(params, { lr: 0.1, eta: frozenAdagradTable }).hasElementEta(); // true
+   * ```
+   */
+  hasElementEta(): boolean {
+    return this.elementEtas.size > 0;
   }
 
   /**
@@ -352,6 +418,7 @@ export class ChainOptimizer extends tf.Optimizer {
       lr: baseLR * eta,
       baseLR,
       eta,
+      elementEta: this.elementEtas.get(info.name),
       step,
       iteration,
       hasSlot: (name) => this.slotVars.get(info.name)?.has(name) ?? false,
@@ -521,6 +588,8 @@ export class ChainOptimizer extends tf.Optimizer {
     const lrConfig = typeof lr === 'number' ? lr : ((lr as { config?: ScheduleConfig }).config ?? 'custom');
     const cfg: tf.serialization.ConfigDict = { lr: lrConfig as unknown as tf.serialization.ConfigDictValue };
     if (this.etaOption != null) cfg.eta = { ...this.etaOption };
+    // the tensors cannot go into a config; their names say that there were some (see etaFromConfig)
+    if (this.elementEtas.size > 0) cfg.elementEta = [...this.elementEtas.keys()];
     if (this.etaDefault != null) cfg.etaDefault = this.etaDefault;
     return cfg;
   }

@@ -1,6 +1,6 @@
 /** Optimizers: torch-exact SGD and AdamW with per-parameter eta, built from small composable transforms. */
 export {
-  ChainOptimizer, etaRecord, lrFromConfig,
+  ChainOptimizer, elementEtaRecord, etaFromConfig, etaRecord, lrFromConfig,
   type ChainOptions, type EtaSource, type NamedTensor, type OptimizerOptions, type OptimizerState, type ParamState, type SlotData,
 } from './base.js';
 export {

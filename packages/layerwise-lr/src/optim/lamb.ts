@@ -16,7 +16,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ParamInfo } from '../types.js';
-import { ChainOptimizer, lrFromConfig, type OptimizerOptions } from './base.js';
+import { ChainOptimizer, etaFromConfig, lrFromConfig, type OptimizerOptions } from './base.js';
 import { kernelsOnly, maskConfig, maskFromConfig } from './mask.js';
 import { scaleByTrustRatio } from './norm-transforms.js';
 import { addWeightDecay, masked, scaleByAdam, scaleByLearningRate, type ParamMask } from './transforms.js';
@@ -120,7 +120,7 @@ export class LAMB extends ChainOptimizer {
     const c = config as Record<string, unknown>;
     return new LAMB(params, {
       lr: lrFromConfig(c.lr),
-      eta: c.eta as Record<string, number> | undefined,
+      eta: etaFromConfig(c),
       etaDefault: c.etaDefault as number | undefined,
       beta1: c.beta1 as number,
       beta2: c.beta2 as number,

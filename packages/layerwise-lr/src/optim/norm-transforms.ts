@@ -132,6 +132,10 @@ export interface LarcOptions {
  * The wrapped optimizer then runs with weight decay 0, so put {@link traceMomentum} and
  * {@link scaleByLearningRate} after it and no `addWeightDecay` for the same parameters. With `clip` and
  * `lr = 0` the factor is 1 (apex: `min(inf, 1)`).
+ * Per-element multipliers (`ctx.elementEta`, frozen-adagrad): the clip compares with the tensor's scalar
+ * `ctx.lr` (schedule x the tensor's mean multiplier); the per-element factors apply after it, in
+ * {@link scaleByLearningRate}. (apex takes the norms per tensor, so "each element its own param group" has no
+ * apex equivalent; the lab runs frozen-adagrad with SGD and AdamW only.)
  *
  * @example
  * ```ts

@@ -4,7 +4,7 @@
  * defaults and the `getConfig()` round trip; `adam-options.ts` does the same for the Adam family).
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { lrFromConfig, type OptimizerOptions } from './base.js';
+import { etaFromConfig, lrFromConfig, type OptimizerOptions } from './base.js';
 import { decayAll, maskConfig, maskFromConfig } from './mask.js';
 import type { ParamMask } from './transforms.js';
 
@@ -61,7 +61,7 @@ export function sgdFamilyConfig(s: SGDFamilySettings): tf.serialization.ConfigDi
 export function sgdFamilyOptionsFromConfig(c: Record<string, unknown>): SGDFamilyOptions {
   return {
     lr: lrFromConfig(c.lr),
-    eta: c.eta as Record<string, number> | undefined,
+    eta: etaFromConfig(c),
     etaDefault: c.etaDefault as number | undefined,
     momentum: c.momentum as number,
     dampening: c.dampening as number,

@@ -80,7 +80,8 @@ export class SGD extends ChainOptimizer {
   }
 
   protected override updateParam(ctx: StepContext, grad: tf.Tensor): tf.Tensor {
-    if (!this.useFused) return super.updateParam(ctx, grad);
+    // the fused kernel takes one scalar lr: per-element multipliers (frozen-adagrad) take the composed path
+    if (!this.useFused || ctx.elementEta) return super.updateParam(ctx, grad);
     const firstStep = !ctx.hasSlot('momentum_buffer');
     const out = fusedSgdStep(ctx.param, grad, this.momentum !== 0 && !firstStep ? ctx.slot('momentum_buffer') : undefined, {
       lr: ctx.lr,

@@ -28,6 +28,11 @@ export interface StepContext {
   readonly baseLR: number;
   /** This parameter's multiplier. */
   readonly eta: number;
+  /**
+   * Per-element factors of this parameter (a tensor shaped like it; frozen-adagrad), or undefined. Element j's
+   * learning rate is `lr * elementEta[j]`; {@link scaleByLearningRate} applies it.
+   */
+  readonly elementEta?: tf.Tensor;
   /** How many updates this parameter has had, this one included (1 on its first; torch's `state['step']`). */
   readonly step: number;
   /** The optimizer's 0-based step (the schedule's argument). */
@@ -173,7 +178,8 @@ export function scaleByAdam(opts: AdamOptions = {}): Transform {
 
 /**
  * Multiplies the update by the parameter's learning rate `ctx.lr = schedule(step) * eta[name]`
- * (the scale-by-eta step). Usually last in a chain.
+ * (the scale-by-eta step), and by its per-element factors when it has some (`ctx.elementEta`, one more
+ * tensor multiply). Usually last in a chain.
  *
  * @example
  * ```ts
@@ -181,7 +187,12 @@ export function scaleByAdam(opts: AdamOptions = {}): Transform {
  * ```
  */
 export function scaleByLearningRate(): Transform {
-  return { name: 'scaleByLearningRate', slots: [], config: {}, update: (u, ctx) => tf.mul(u, ctx.lr) };
+  return {
+    name: 'scaleByLearningRate',
+    slots: [],
+    config: {},
+    update: (u, ctx) => (ctx.elementEta ? tf.mul(tf.mul(u, ctx.lr), ctx.elementEta) : tf.mul(u, ctx.lr)),
+  };
 }
 
 /**
