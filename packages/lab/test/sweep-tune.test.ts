@@ -13,10 +13,10 @@ import { bestPerGroup, checkTuneOptions, confirmConfig, parseSeeds, tunedResults
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'lwlr-tune-'));
 
 /** A finished tuning trial with the given eval metrics written to its directory. */
-function trial(dir: string, id: string, params: Record<string, string | number>, m: { acc?: number; loss?: number; val?: number }, status: TrialResult['status'] = 'done'): TrialResult {
+function trial(dir: string, id: string, params: Record<string, string | number>, m: { acc?: number; loss?: number; val?: number; test?: number }, status: TrialResult['status'] = 'done'): TrialResult {
   const rel = path.join('trials', id);
   mkdirSync(path.join(dir, rel), { recursive: true });
-  const rec = { type: 'eval', epoch: 1, step: 1, trainLoss: m.loss ?? 1, testLoss: 1, testAcc: m.acc ?? 0.5, ...(m.val !== undefined ? { valAcc: m.val } : {}) };
+  const rec = { type: 'eval', epoch: 1, step: 1, trainLoss: m.loss ?? 1, testLoss: m.test ?? 1, testAcc: m.acc ?? 0.5, ...(m.val !== undefined ? { valAcc: m.val } : {}) };
   writeFileSync(path.join(dir, rel, 'metrics.jsonl'), `${JSON.stringify(rec)}\n`);
   return { id, dir: rel, params, status, finalTrainLoss: null, finalTestLoss: null, finalTestAcc: m.acc ?? null, bestTestAcc: null, epochs: 1, wallSeconds: 1, error: null };
 }
@@ -29,7 +29,7 @@ const config = sweepConfigFrom({
 test('tune: best per combination by the metric (ties to the first value, diverged never wins); confirmation config; combined results', () => {
   const dir = tmp();
   const trials = [
-    trial(dir, 'a1', { method: 'sgd', lr: 0.1 }, { acc: 0.7, loss: 0.9, val: 0.8 }),
+    trial(dir, 'a1', { method: 'sgd', lr: 0.1 }, { acc: 0.7, loss: 0.9, val: 0.8, test: 0.6 }),
     trial(dir, 'a2', { method: 'sgd', lr: 0.2 }, { acc: 0.8, loss: 0.5, val: 0.6 }),
     trial(dir, 'a3', { method: 'sgd', lr: 0.4 }, { acc: 0.8, loss: 0.4, val: 0.7 }),
     trial(dir, 'b1', { method: 'lw', lr: 0.1 }, { acc: 0.6 }),
@@ -43,6 +43,7 @@ test('tune: best per combination by the metric (ties to the first value, diverge
   ]);
   assert.deepEqual(bestPerGroup(trials, dir, 'lr', 'final-train-loss')[0]!.best, 0.4, 'a loss: smaller is better');
   assert.deepEqual(bestPerGroup(trials, dir, 'lr', 'final-val-acc')[0]!.best, 0.1);
+  assert.deepEqual(bestPerGroup(trials, dir, 'lr', 'final-test-loss')[0]!.best, 0.1, 'the validation loss of a language model: smaller is better');
   const allDiverged = bestPerGroup([trial(dir, 'c1', { method: 'sgd', lr: 0.1 }, {}, 'diverged')], dir, 'lr', 'final-test-acc');
   assert.deepEqual([allDiverged[0]!.best, allDiverged[0]!.trial], [null, null]);
 

@@ -431,7 +431,7 @@ export function curveSpec(sweep: SweepData, opts: { metric?: SweepMetric } = {})
   const x = { field: 'xv', type: 'quantitative' as const, title: axis, scale: { type: logX ? ('log' as const) : ('linear' as const), domain, nice: false } };
   const color = { field: 'series', type: 'nominal' as const, title: null, sort: [...new Set(points.map((p) => p.series))] };
   const yTitle = loss ? 'train loss' : 'accuracy';
-  const yAxis = loss ? {} : { axis: { format: '.0%' } };
+  const yAxis = loss ? {} : { axis: { format: '.1~%' } }; // '~' trims zeros: 86%, 86.5% (a narrow range needs the decimal)
   const finite = points.filter((p) => p.mean !== null);
   const lowest = finite.length ? Math.min(...finite.map((p) => p.lo!)) : 0;
   return {

@@ -35,8 +35,8 @@ import type { SweepConfig, SweepValue } from './config.js';
 import { groupTrials, readRunMetrics, writeResults, type SweepResults, type TrialResult, SWEEP_FORMAT, type RunMetrics } from './results.js';
 import { SweepRun, checkTrialFlags } from './runner.js';
 
-/** The metrics a tuning phase can rank by (larger is better, except the loss). */
-export const TUNE_METRICS = ['final-test-acc', 'best-test-acc', 'final-val-acc', 'final-train-loss'] as const;
+/** The metrics a tuning phase can rank by (larger is better, except the losses; a language model's is final-test-loss). */
+export const TUNE_METRICS = ['final-test-acc', 'best-test-acc', 'final-val-acc', 'final-train-loss', 'final-test-loss'] as const;
 export type TuneMetric = (typeof TUNE_METRICS)[number];
 
 const METRIC_OF: Record<TuneMetric, { key: keyof RunMetrics; larger: boolean }> = {
@@ -44,6 +44,7 @@ const METRIC_OF: Record<TuneMetric, { key: keyof RunMetrics; larger: boolean }> 
   'best-test-acc': { key: 'bestTestAcc', larger: true },
   'final-val-acc': { key: 'finalValAcc', larger: true },
   'final-train-loss': { key: 'finalTrainLoss', larger: false },
+  'final-test-loss': { key: 'finalTestLoss', larger: false },
 };
 
 export interface TuneOptions {
