@@ -31,6 +31,28 @@ namespace lwlr {
 namespace ew {
 
 // ---------------------------------------------------------------------------------------------------------
+// Row sums shared by the reductions (reduce.cc) and the fused LayerNorm / BatchNorm statistics (fused.cc):
+// accumulated in double, as the composed kernels round them. Internal linkage: each unit gets its own clones.
+
+[[maybe_unused]] static LWLR_SIMD double rowSum(const float* __restrict x, int64_t n) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) s += double(x[i]);
+  return s;
+}
+/** sum_i (x_i - m)^2, each square rounded to float first (as Sub, Square, then Sum would). */
+[[maybe_unused]] static LWLR_SIMD double centeredSqRow(const float* __restrict x, float m, int64_t n) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) {
+    const float d = x[i] - m;
+    const float q = d * d;
+    s += double(q);
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Threading
 
 /** Work units (elements x per-element cost) below which a kernel runs on the calling thread. */

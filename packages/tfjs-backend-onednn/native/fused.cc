@@ -30,26 +30,10 @@ namespace {
 
 // ---- LayerNorm --------------------------------------------------------------------------------------------
 
-LWLR_SIMD double lnSum(const float* __restrict x, int64_t n) {
-  double s = 0;
-#pragma omp simd reduction(+ : s)
-  for (int64_t i = 0; i < n; ++i) s += double(x[i]);
-  return s;
-}
-LWLR_SIMD double lnSumSqCentered(const float* __restrict x, float m, int64_t n) {
-  double s = 0;
-#pragma omp simd reduction(+ : s)
-  for (int64_t i = 0; i < n; ++i) {
-    const float d = x[i] - m;
-    const float q = d * d;
-    s += double(q);
-  }
-  return s;
-}
 // mean and 1 / sqrt(var + eps) of one row, as the composition rounds them
 inline void lnStats(const float* xr, int64_t C, float eps, float* m, float* rs) {
-  *m = float(lnSum(xr, C) / double(C));
-  const float var = float(lnSumSqCentered(xr, *m, C) / double(C));
+  *m = float(rowSum(xr, C) / double(C));
+  const float var = float(centeredSqRow(xr, *m, C) / double(C));
   *rs = 1.f / std::sqrt(var + eps);
 }
 

@@ -23,12 +23,6 @@ enum ReduceOp { kSum = 0, kMean, kMax, kMin, kProd, kArgMax, kArgMin, kSumSq, kM
 // kSumSq / kMeanSq: the sum / mean of x*x (each square rounded to float first, as Square then Sum would).
 
 // ---- contiguous rows -------------------------------------------------------------------------------------
-LWLR_SIMD double rowSum(const float* __restrict x, int64_t n) {
-  double s = 0;
-#pragma omp simd reduction(+ : s)
-  for (int64_t i = 0; i < n; ++i) s += double(x[i]);
-  return s;
-}
 LWLR_SIMD double rowSumSq(const float* __restrict x, int64_t n) {
   double s = 0;
 #pragma omp simd reduction(+ : s)
@@ -335,16 +329,6 @@ LWLR_SIMD void centeredSqRows(double* __restrict acc, const float* __restrict x,
       const float q = d * d;
       acc[k] += double(q);
     }
-}
-LWLR_SIMD double centeredSqRow(const float* __restrict x, float m, int64_t n) {
-  double s = 0;
-#pragma omp simd reduction(+ : s)
-  for (int64_t i = 0; i < n; ++i) {
-    const float d = x[i] - m;
-    const float q = d * d;
-    s += double(q);
-  }
-  return s;
 }
 
 Napi::Value ReduceCenteredSq(const Napi::CallbackInfo& info) {
