@@ -27,7 +27,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CausalSelfAttention } from './layers/causal-attention.js';
-import { InitSeeds, checkInt, checkRate, dropPathRates, truncNormal } from './layers/common.js';
+import { InitSeeds, checkInt, checkRate, dropPathRates, truncNormal, type TransformerStackOptions } from './layers/common.js';
 import { DropPath, Dropout } from './layers/drop.js';
 import { gelu } from './layers/gelu.js';
 import { LayerNorm } from './layers/layer-norm.js';
@@ -35,23 +35,12 @@ import { PositionTable, TokenEmbedding } from './layers/token-embedding.js';
 import { registerModelFamily, type ModelOptions } from './model-registry.js';
 import { gpt2ExtraNames, gpt2TorchName, withTransformerPrefix } from '../interop/gpt2.js';
 
-export interface GptOptions {
+/** `depth` is GPT-2's `n_layer`, `dim` its `n_embd`; q/k/v biases on by default, as GPT-2's `c_attn`. */
+export interface GptOptions extends TransformerStackOptions {
   /** Tokens of the vocabulary (the head's width). */
   vocabSize: number;
   /** The longest input sequence (the position table's rows). */
   contextLength: number;
-  /** Number of blocks (GPT-2 `n_layer`). */
-  depth: number;
-  /** Width (GPT-2 `n_embd`). */
-  dim: number;
-  numHeads: number;
-  /** MLP hidden width = mlpRatio * dim (default 4). */
-  mlpRatio?: number;
-  /** Bias in the q, k, v projections (default true, as GPT-2's `c_attn`). */
-  qkvBias?: boolean;
-  dropRate?: number;
-  attnDropRate?: number;
-  dropPathRate?: number;
   /** LM head tied to the token embedding (default true, as GPT-2). */
   tieHead?: boolean;
   /** LayerNorm eps (default 1e-5, as GPT-2). */

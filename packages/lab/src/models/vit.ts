@@ -22,6 +22,7 @@ import { MultiHeadAttention } from './layers/attention.js';
 import {
   InitSeeds, checkImageOptions, checkInt, checkRate, dropPathRates, torchDefaultInit, truncNormal,
   type ImageModelOptions,
+  type TransformerStackOptions,
 } from './layers/common.js';
 import { DropPath, Dropout } from './layers/drop.js';
 import { gelu } from './layers/gelu.js';
@@ -29,19 +30,8 @@ import { LayerNorm } from './layers/layer-norm.js';
 import { ClassToken, PositionEmbedding, TokenPool } from './layers/tokens.js';
 import { imageOptions, registerModelFamily, type ModelOptions } from './model-registry.js';
 
-export interface VitOptions extends ImageModelOptions {
+export interface VitOptions extends ImageModelOptions, TransformerStackOptions {
   patchSize: number;
-  /** Embedding dimension (timm `embed_dim`). */
-  dim: number;
-  depth: number;
-  numHeads: number;
-  /** MLP hidden width = mlpRatio * dim (default 4). */
-  mlpRatio?: number;
-  /** Bias in the q, k, v projections (default true, as timm). */
-  qkvBias?: boolean;
-  dropRate?: number;
-  attnDropRate?: number;
-  dropPathRate?: number;
   /**
    * Head input: `token` (default), the class token after the final `norm`; `avg`, the mean of the patch
    * tokens, then `fc_norm` (as timm's `global_pool='avg'`), and no class token (timm `class_token=False`).

@@ -104,3 +104,19 @@ export function dropPathRates(rate: number, n: number): number[] {
   if (n <= 1) return new Array<number>(n).fill(0);
   return Array.from({ length: n }, (_, i) => (rate * i) / (n - 1));
 }
+
+/** The block stack of a pre-norm transformer (ViT, GPT): its sizes and regularization. */
+export interface TransformerStackOptions {
+  /** Number of blocks. */
+  depth: number;
+  /** Width: the embedding dimension (timm `embed_dim`, GPT-2 `n_embd`). */
+  dim: number;
+  numHeads: number;
+  /** MLP hidden width = mlpRatio * dim (default 4). */
+  mlpRatio?: number;
+  /** Bias in the q, k, v projections (default true, as timm and GPT-2's `c_attn`). */
+  qkvBias?: boolean;
+  dropRate?: number;
+  attnDropRate?: number;
+  dropPathRate?: number;
+}
