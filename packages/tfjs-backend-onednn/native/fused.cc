@@ -11,14 +11,18 @@
 //     xhat = (x - mean) * rstd, g = dy * gamma:
 //     dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) (row means in double),
 //     dgamma = sum over rows of dy * xhat, dbeta = sum over rows of dy (double totals).
-//   fusedBatchNormTrain(x, gamma | null, beta | null, eps, C, y, mean, var)
+//   fusedBatchNormTrain(x, gamma | null, beta | null, eps, C, y, mean, var[, residual | null, relu])
 //     training-mode BatchNorm over every axis but the last (C channels): mean, biased var = mean((x - mean)^2)
 //     (sums in double), y = beta + (x - mean) * (gamma / sqrt(var + eps)) (the factor in double), as tf.moments
-//     followed by the FusedBatchNorm kernel compute them.
-//   fusedBatchNormTrainGrad(dy, x, gamma | null, mean, var, dmean | null, dvar | null, eps, C, dx, dgamma, dbeta)
+//     followed by the FusedBatchNorm kernel compute them. Optionally in the same pass: y += residual (same size
+//     as x), then y = max(y, 0) (a ResNet block's BN -> add -> ReLU tail, or BN -> ReLU).
+//   fusedBatchNormTrainGrad(dy, x, gamma | null, mean, var, dmean | null, dvar | null, eps, C, dx, dgamma, dbeta
+//                           [, y | null, g | null])
 //     with M rows, r = 1 / sqrt(var + eps), sums per channel (double) Sdy = sum dy, Sdyx = sum dy (x - mean):
 //     dbeta = Sdy, dgamma = r Sdyx,
 //     dx = gamma r (dy - Sdy / M - (x - mean) r^2 Sdyx / M) + dmean / M + 2 dvar (x - mean) / M.
+//     Given the forward's ReLU output y, dy is first gated by the ReLU (dy where y > 0, else 0); given g, the
+//     gated dy is also stored there (the gradient of the residual input).
 //   fusedGelu(x, y):          y = x * (0.5 * (1 + erf(x / sqrt 2)))   (tfjs-layers' 'gelu'; erf as the Erf kernel)
 //   fusedGeluGrad(dy, x, dx): dx = dy * (Phi(x) + x * exp(-x^2 / 2) / sqrt(2 pi))
 #include "addon.h"
@@ -174,6 +178,11 @@ Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
 
 // ---- BatchNorm (training mode) -------------------------------------------------------------------------
 
+// Argument i is present and neither null nor undefined.
+inline bool optArg(const Napi::CallbackInfo& info, size_t i) {
+  return info.Length() > i && !info[i].IsNull() && !info[i].IsUndefined();
+}
+
 // Per-channel sums over rows of C, in parallel: f(row pointer offset, float accumulators) adds one row; the float
 // accumulators are flushed into double totals every 16 rows. Returns the totals (k sums of C each).
 template <int K, class F>
@@ -211,12 +220,49 @@ LWLR_SIMD void bnApply(const float* __restrict x, const float* __restrict m, con
                        const float* __restrict o, float* __restrict y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = o[i] + (x[i] - m[i]) * a[i];
 }
+LWLR_SIMD void bnApplyRelu(const float* __restrict x, const float* __restrict m, const float* __restrict a,
+                           const float* __restrict o, float* __restrict y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::max(o[i] + (x[i] - m[i]) * a[i], 0.f);
+}
+LWLR_SIMD void bnApplyAdd(const float* __restrict x, const float* __restrict m, const float* __restrict a,
+                          const float* __restrict o, const float* __restrict res, float* __restrict y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = (o[i] + (x[i] - m[i]) * a[i]) + res[i];
+}
+LWLR_SIMD void bnApplyAddRelu(const float* __restrict x, const float* __restrict m, const float* __restrict a,
+                              const float* __restrict o, const float* __restrict res, float* __restrict y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::max((o[i] + (x[i] - m[i]) * a[i]) + res[i], 0.f);
+}
 LWLR_SIMD void bnAccGrad(const float* __restrict dy, const float* __restrict x, const float* __restrict m,
                          float* __restrict sdy, float* __restrict sdyx, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     sdy[i] += dy[i];
     sdyx[i] += dy[i] * (x[i] - m[i]);
   }
+}
+// As bnAccGrad, with dy gated by the forward's ReLU output y (dy where y > 0); the gated dy is stored in g when
+// g is given.
+LWLR_SIMD void bnAccGradRelu(const float* __restrict dy, const float* __restrict y, const float* __restrict x,
+                             const float* __restrict m, float* __restrict sdy, float* __restrict sdyx, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float d = y[i] > 0.f ? dy[i] : 0.f;
+    sdy[i] += d;
+    sdyx[i] += d * (x[i] - m[i]);
+  }
+}
+LWLR_SIMD void bnAccGradReluStore(const float* __restrict dy, const float* __restrict y, const float* __restrict x,
+                                  const float* __restrict m, float* __restrict sdy, float* __restrict sdyx,
+                                  float* __restrict g, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float d = y[i] > 0.f ? dy[i] : 0.f;
+    g[i] = d;
+    sdy[i] += d;
+    sdyx[i] += d * (x[i] - m[i]);
+  }
+}
+LWLR_SIMD void bnGradApplyRelu(const float* __restrict dy, const float* __restrict y, const float* __restrict x,
+                               const float* __restrict m, const float* __restrict a, const float* __restrict b,
+                               const float* __restrict c, float* __restrict dx, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dx[i] = a[i] * (y[i] > 0.f ? dy[i] : 0.f) + b[i] * (x[i] - m[i]) + c[i];
 }
 // dx = a * dy + b * (x - m) + c per channel
 LWLR_SIMD void bnGradApply(const float* __restrict dy, const float* __restrict x, const float* __restrict m,
@@ -238,8 +284,11 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
   float* y = f32p(info[5], &ny);
   float* mean = f32p(info[6], &nm);
   float* var = f32p(info[7], &nv);
+  size_t nr = 0;
+  const float* res = optArg(info, 8) ? f32p(info[8], &nr) : nullptr;
+  const bool relu = info.Length() > 9 && info[9].ToBoolean().Value();
   if (C < 1 || n == 0 || int64_t(n) % C != 0 || (hasG && int64_t(ng) != C) || (hasB && int64_t(nb) != C) || ny < n ||
-      int64_t(nm) < C || int64_t(nv) < C) {
+      int64_t(nm) < C || int64_t(nv) < C || (res && nr < n)) {
     throw Napi::RangeError::New(env, "fusedBatchNormTrain: bad sizes");
   }
   const int64_t rows = int64_t(n) / C;
@@ -258,7 +307,13 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
     o[c] = hasB ? beta[c] : 0.f;
   }
   parallelFor(rows, C * 2, [&](int64_t b, int64_t e) {
-    for (int64_t r = b; r < e; ++r) bnApply(x + r * C, mean, a.data(), o.data(), y + r * C, C);
+    for (int64_t r = b; r < e; ++r) {
+      const int64_t k = r * C;
+      if (res && relu) bnApplyAddRelu(x + k, mean, a.data(), o.data(), res + k, y + k, C);
+      else if (res) bnApplyAdd(x + k, mean, a.data(), o.data(), res + k, y + k, C);
+      else if (relu) bnApplyRelu(x + k, mean, a.data(), o.data(), y + k, C);
+      else bnApply(x + k, mean, a.data(), o.data(), y + k, C);
+    }
   });
   return env.Undefined();
 }
@@ -279,14 +334,20 @@ Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
   float* dx = f32p(info[9], &ndx);
   float* dg = f32p(info[10], &ndg);
   float* db = f32p(info[11], &ndb);
+  size_t nyr = 0, ngo = 0;
+  const float* yRelu = optArg(info, 12) ? f32p(info[12], &nyr) : nullptr;
+  float* gOut = optArg(info, 13) ? f32p(info[13], &ngo) : nullptr;
   if (C < 1 || n == 0 || int64_t(n) % C != 0 || nx != n || (hasG && int64_t(ng) != C) || int64_t(nm) < C ||
       int64_t(nv) < C || (dmean && int64_t(ndm) < C) || (dvar && int64_t(ndv) < C) || ndx < n || int64_t(ndg) < C ||
-      int64_t(ndb) < C) {
+      int64_t(ndb) < C || (yRelu && nyr < n) || (gOut && (ngo < n || !yRelu))) {
     throw Napi::RangeError::New(env, "fusedBatchNormTrainGrad: bad sizes");
   }
   const int64_t rows = int64_t(n) / C;
   const std::vector<double> s = channelSums<2>(rows, C, C * 3, [&](int64_t r, float* acc) {
-    bnAccGrad(dy + r * C, x + r * C, mean, acc, acc + C, C);
+    const int64_t k = r * C;
+    if (gOut) bnAccGradReluStore(dy + k, yRelu + k, x + k, mean, acc, acc + C, gOut + k, C);
+    else if (yRelu) bnAccGradRelu(dy + k, yRelu + k, x + k, mean, acc, acc + C, C);
+    else bnAccGrad(dy + k, x + k, mean, acc, acc + C, C);
   });
   std::vector<float> a(static_cast<size_t>(C)), b(static_cast<size_t>(C)), c0(static_cast<size_t>(C));
   const double M = double(rows);
@@ -300,8 +361,14 @@ Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
     b[c] = float(-g * r * r * r * sdyx / M + (dvar ? 2.0 * double(dvar[c]) / M : 0.0));
     c0[c] = float(-g * r * sdy / M + (dmean ? double(dmean[c]) / M : 0.0));
   }
+  // the gated dy: read back from g where it was stored, else gated again on the fly
   parallelFor(rows, C * 3, [&](int64_t lo, int64_t hi) {
-    for (int64_t r = lo; r < hi; ++r) bnGradApply(dy + r * C, x + r * C, mean, a.data(), b.data(), c0.data(), dx + r * C, C);
+    for (int64_t r = lo; r < hi; ++r) {
+      const int64_t k = r * C;
+      if (gOut) bnGradApply(gOut + k, x + k, mean, a.data(), b.data(), c0.data(), dx + k, C);
+      else if (yRelu) bnGradApplyRelu(dy + k, yRelu + k, x + k, mean, a.data(), b.data(), c0.data(), dx + k, C);
+      else bnGradApply(dy + k, x + k, mean, a.data(), b.data(), c0.data(), dx + k, C);
+    }
   });
   return env.Undefined();
 }

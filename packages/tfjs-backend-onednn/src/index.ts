@@ -15,7 +15,7 @@ import { silenceCpuBanner } from './cpu-banner.js';
 import { installEagerBackprop } from './backprop.js';
 
 export { BACKEND_NAME, MathBackendOneDNN, registerNativeKernel, loadNative };
-export { attention, batchNormTrain, gelu, layerNorm, type AttentionOptions, type BatchNormTrainResult } from './ops.js';
+export { attention, batchNormTrain, gelu, layerNorm, type AttentionOptions, type BatchNormTrainOptions, type BatchNormTrainResult } from './ops.js';
 export { installLeanForward } from './lean-forward.js';
 export { selectBackend, BACKEND_CHOICES, type BackendChoice } from './select.js';
 

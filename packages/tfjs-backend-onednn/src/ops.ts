@@ -60,27 +60,54 @@ export interface BatchNormTrainResult {
   variance: tf.Tensor;
 }
 
+/** Options of {@link batchNormTrain}: what follows the normalization in the same pass. */
+export interface BatchNormTrainOptions {
+  /** Added to the normalized x (x's shape): a residual block's shortcut, as in `relu(bn(conv(h)) + x)`. */
+  residual?: tf.Tensor;
+  /** ReLU on the result (after the residual). */
+  relu?: boolean;
+}
+
 /**
  * Training-mode BatchNorm over every axis but the last (NHWC channels, or features of [B, C]), with the batch's
  * own statistics: `(x - mean) / sqrt(variance + eps) * gamma + beta`, the biased variance, as tf.moments followed
  * by tf.batchNorm (what tfjs-layers' BatchNormalization computes in training). Returns the statistics too, for
  * the moving averages. Fused (kernel `LwlrBatchNormTrain`): the gradient saves x, gamma and the statistics and
- * runs one kernel of two passes.
+ * runs one kernel of two passes. With `options.residual` and/or `options.relu`, `relu(bn(x) + residual)` in the
+ * same pass (kernel `LwlrBatchNormTrainAct`, whose gradient also saves y); elsewhere the composition.
+ *
+ * @example
+ * // a ResNet bottleneck's tail: relu(bn3(conv3) + shortcut)
+ * const { y, mean, variance } = batchNormTrain(h, gamma, beta, 1e-5, { residual: shortcut, relu: true });
  */
-export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): BatchNormTrainResult {
+export function batchNormTrain(
+  x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, options: BatchNormTrainOptions = {},
+): BatchNormTrainResult {
   const C = x.shape[x.rank - 1];
   if (x.rank < 2 || gamma.rank !== 1 || beta.rank !== 1 || gamma.shape[0] !== C || beta.shape[0] !== C) {
     throw new Error(`batchNormTrain: gamma and beta must be [${C}] for x [${x.shape}] (rank >= 2), got [${gamma.shape}] and [${beta.shape}]`);
   }
   if (!(epsilon > 0)) throw new Error(`batchNormTrain: epsilon must be > 0, got ${epsilon}`);
-  if (fusedAvailable('LwlrBatchNormTrain', x, gamma, beta)) {
+  const { residual, relu = false } = options;
+  if (residual && !tf.util.arraysEqual(residual.shape, x.shape)) {
+    throw new Error(`batchNormTrain: residual must have x's shape [${x.shape}], got [${residual.shape}]`);
+  }
+  if (!residual && !relu && fusedAvailable('LwlrBatchNormTrain', x, gamma, beta)) {
     const [y, mean, variance] = tf.engine().runKernel('LwlrBatchNormTrain', { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+    return { y: y!, mean: mean!, variance: variance! };
+  }
+  if ((residual || relu) && fusedAvailable('LwlrBatchNormTrainAct', x, gamma, beta, ...(residual ? [residual] : []))) {
+    const inputs: tf.NamedTensorMap = residual ? { x, gamma, beta, residual } : { x, gamma, beta };
+    const [y, mean, variance] = tf.engine().runKernel('LwlrBatchNormTrainAct', inputs, { epsilon, relu, hasResidual: !!residual }) as tf.Tensor[];
     return { y: y!, mean: mean!, variance: variance! };
   }
   return tf.tidy(() => {
     const axes = [...Array(x.rank - 1).keys()];
     const { mean, variance } = tf.moments(x, axes);
-    return { y: tf.batchNorm(x, mean, variance, beta, gamma, epsilon), mean, variance };
+    let y = tf.batchNorm(x, mean, variance, beta, gamma, epsilon);
+    if (residual) y = tf.add(y, residual);
+    if (relu) y = tf.relu(y);
+    return { y, mean, variance };
   });
 }
 

@@ -175,6 +175,59 @@ test('batchNormTrain: values, statistics and gradients (x, gamma, beta) match tf
   }
 });
 
+test('batchNormTrain with residual and/or relu: values, statistics and gradients (x, gamma, beta, residual) match the composition on cpu', { skip: !available }, async () => {
+  for (const shape of [[64, 10], [4, 9, 9, 16]]) {
+    const C = shape[shape.length - 1]!;
+    for (const [withResidual, relu] of [[true, true], [true, false], [false, true]] as const) {
+      const label = `[${shape}] residual ${withResidual} relu ${relu}`;
+      const make = (rand: Parameters<Parameters<typeof expectParity>[0]>[0]) =>
+        [tf.add(tf.mul(rand(shape), 3), 1), tf.add(rand([C]), 1), rand([C]), rand(shape), rand(shape)] as const;
+      const opts = (res: tf.Tensor) => ({ relu, ...(withResidual ? { residual: res } : {}) });
+      await expectParity((rand) => {
+        const [x, g, b, res] = make(rand);
+        const r = batchNormTrain(x, g, b, 1e-5, opts(res));
+        return [r.y, r.mean, r.variance];
+      }, { rtol: 2e-6, label });
+      await expectParity((rand) => {
+        const [x, g, b, res, dy] = make(rand);
+        const f = (a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor, rr: tf.Tensor) => tf.sum(tf.mul(batchNormTrain(a, gg, bb, 1e-5, opts(rr)).y, dy));
+        return withResidual
+          ? tf.grads(f)([x, g, b, res])
+          : tf.grads((a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => f(a, gg, bb, res))([x, g, b]);
+      }, { rtol: 1e-5, label: `grads ${label}` });
+    }
+  }
+});
+
+test('batchNormTrain with residual and relu: known answer, the residual gradient, a shape error, no leaks', { skip: !available }, async () => {
+  await tf.setBackend('onednn');
+  // channel 0: x = 1, 3, 5, 7 -> normalized (x - 4) / sqrt(5 + eps); + residual (0, 0, 0, -2) -> relu
+  const x = tf.tensor2d([[1], [3], [5], [7]]);
+  const res = tf.tensor2d([[0], [0], [0], [-2]]);
+  const r = batchNormTrain(x, tf.ones([1]), tf.zeros([1]), 1e-5, { residual: res, relu: true });
+  const s = Math.sqrt(5 + 1e-5);
+  const want = [0, 0, 1 / s, Math.max(3 / s - 2, 0)];
+  const y = await r.y.data();
+  want.forEach((w, i) => assert.ok(Math.abs(y[i]! - w) < 1e-6, `y[${i}] = ${y[i]}, want ${w}`));
+  // d sum(y) / d residual = 1 where y > 0, else 0
+  const dres = await tf.grad((rr: tf.Tensor) => tf.sum(batchNormTrain(x, tf.ones([1]), tf.zeros([1]), 1e-5, { residual: rr, relu: true }).y))(res).data();
+  assert.deepEqual(Array.from(dres), [0, 0, 1, 0]);
+  assert.throws(() => batchNormTrain(x, tf.ones([1]), tf.zeros([1]), 1e-5, { residual: tf.zeros([2, 2]) }), /residual must have x's shape/);
+  tf.dispose([x, res, r.y, r.mean, r.variance]);
+  // no leaks over a few gradient steps
+  const xv = tf.variable(tf.randomNormal([8, 5, 5, 4]));
+  const rv = tf.variable(tf.randomNormal([8, 5, 5, 4]));
+  const step = () => {
+    const { value, grads } = tf.variableGrads(() => tf.sum(batchNormTrain(xv, tf.ones([4]), tf.zeros([4]), 1e-5, { residual: rv, relu: true }).y) as tf.Scalar);
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  step();
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) step();
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([xv, rv]);
+});
+
 test('batchNormTrain: statistics of data far from zero with a small spread (one pass, shifted sums) match float64', { skip: !available }, async () => {
   await tf.setBackend('onednn');
   // 4096 rows x 3 channels: mean 1000, 1, -50; spread 1e-2, 1, 1e-3; the first row (the shift) off by +-5 spreads

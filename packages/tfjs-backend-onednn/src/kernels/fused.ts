@@ -9,6 +9,11 @@
  *    and the statistics and computes dx, dgamma, dbeta in two passes; tfjs's tf.moments + batchNorm composition
  *    keeps the FusedBatchNorm inputs and runs ~10 full-size kernels in the backward (the mean's and the
  *    variance's gradient paths, their sums).
+ *  - LwlrBatchNormTrainAct { x, gamma, beta, residual? } (attrs epsilon, relu, hasResidual) -> [y, mean, variance]:
+ *    the same BatchNorm followed, in the same pass, by `+ residual` and/or ReLU (a ResNet block's BN -> add ->
+ *    ReLU tail, or BN -> ReLU): one pass instead of two or three, and no separate Add/ReLU outputs or gradient
+ *    passes. The gradient also saves y (to gate dy by the ReLU; the next layer usually saves it anyway) and runs
+ *    the same kernel, which also returns the gated dy as the residual's gradient.
  *  - LwlrGelu { x } -> y, exact-erf GELU. The gradient saves x; the composition saves x / sqrt 2, erf of it,
  *    1 + erf, the cdf and x (5 tensors of x's size).
  * LwlrLayerNormGrad, LwlrBatchNormTrainGrad and LwlrGeluGrad are their gradient kernels (no gradients of their own: second-order
@@ -72,13 +77,11 @@ export const layerNormGradConfig: tf.KernelConfig = {
   },
 };
 
-export const batchNormTrainConfig: tf.KernelConfig = {
-  kernelName: 'LwlrBatchNormTrain',
-  backendName: 'onednn',
-  kernelFunc: ({ inputs, backend: b, attrs }) => {
+/** LwlrBatchNormTrain and LwlrBatchNormTrainAct (the latter with the optional residual and the relu attribute). */
+function batchNormTrainKernel(k: string): tf.KernelFunc {
+  return ({ inputs, backend: b, attrs }) => {
     const backend = b as MathBackendOneDNN;
-    const k = 'LwlrBatchNormTrain';
-    const { x, gamma, beta } = inputs;
+    const { x, gamma, beta, residual } = inputs;
     const C = lastDim(x!.shape);
     if (gamma!.shape.length !== 1 || gamma!.shape[0] !== C || beta!.shape.length !== 1 || beta!.shape[0] !== C) {
       throw new Error(`${k}: gamma and beta must be [${C}], got [${gamma!.shape}] and [${beta!.shape}]`);
@@ -86,16 +89,31 @@ export const batchNormTrainConfig: tf.KernelConfig = {
     const y = allocOutput(backend, sizeOf(x!.shape));
     const mean = new Float32Array(C);
     const variance = new Float32Array(C);
+    if (residual && !tf.util.arraysEqual(residual.shape, x!.shape)) {
+      throw new Error(`${k}: residual must have x's shape [${x!.shape}], got [${residual.shape}]`);
+    }
     backend.native.fusedBatchNormTrain(
       f32(backend, x, k, 'x'), f32(backend, gamma, k, 'gamma'), f32(backend, beta, k, 'beta'), Number(attrs?.epsilon), C,
-      y, mean, variance,
+      y, mean, variance, residual ? f32(backend, residual, k, 'residual') : null, attrs?.relu === true,
     );
     return [
       backend.makeTensorInfo(x!.shape, 'float32', y),
       backend.makeTensorInfo([C], 'float32', mean),
       backend.makeTensorInfo([C], 'float32', variance),
     ];
-  },
+  };
+}
+
+export const batchNormTrainConfig: tf.KernelConfig = {
+  kernelName: 'LwlrBatchNormTrain',
+  backendName: 'onednn',
+  kernelFunc: batchNormTrainKernel('LwlrBatchNormTrain'),
+};
+
+export const batchNormTrainActConfig: tf.KernelConfig = {
+  kernelName: 'LwlrBatchNormTrainAct',
+  backendName: 'onednn',
+  kernelFunc: batchNormTrainKernel('LwlrBatchNormTrainAct'),
 };
 
 export const batchNormTrainGradConfig: tf.KernelConfig = {
@@ -104,21 +122,27 @@ export const batchNormTrainGradConfig: tf.KernelConfig = {
   kernelFunc: ({ inputs, backend: b, attrs }) => {
     const backend = b as MathBackendOneDNN;
     const k = 'LwlrBatchNormTrainGrad';
-    const { dy, x, gamma, mean, variance, dmean, dvariance } = inputs;
+    // y (optional): the forward's ReLU output, which gates dy; with attr storeGated the gated dy is a 4th output
+    const { dy, x, gamma, mean, variance, dmean, dvariance, y } = inputs;
     const C = lastDim(x!.shape);
-    const dx = allocOutput(backend, sizeOf(x!.shape));
+    const n = sizeOf(x!.shape);
+    const dx = allocOutput(backend, n);
+    const gated = y && attrs?.storeGated === true ? allocOutput(backend, n) : null;
     const dgamma = new Float32Array(C);
     const dbeta = new Float32Array(C);
     backend.native.fusedBatchNormTrainGrad(
       f32(backend, dy, k, 'dy'), f32(backend, x, k, 'x'), f32(backend, gamma, k, 'gamma'), f32(backend, mean, k, 'mean'),
       f32(backend, variance, k, 'variance'), dmean ? f32(backend, dmean, k, 'dmean') : null,
       dvariance ? f32(backend, dvariance, k, 'dvariance') : null, Number(attrs?.epsilon), C, dx, dgamma, dbeta,
+      y ? f32(backend, y, k, 'y') : null, gated,
     );
-    return [
+    const out = [
       backend.makeTensorInfo(x!.shape, 'float32', dx),
       backend.makeTensorInfo([C], 'float32', dgamma),
       backend.makeTensorInfo([C], 'float32', dbeta),
     ];
+    if (gated) out.push(backend.makeTensorInfo(x!.shape, 'float32', gated));
+    return out;
   },
 };
 
@@ -149,7 +173,7 @@ export const geluGradConfig: tf.KernelConfig = {
 };
 
 export const fusedKernels: tf.KernelConfig[] = [
-  layerNormConfig, layerNormGradConfig, batchNormTrainConfig, batchNormTrainGradConfig, geluConfig, geluGradConfig, ...attentionKernels];
+  layerNormConfig, layerNormGradConfig, batchNormTrainConfig, batchNormTrainActConfig, batchNormTrainGradConfig, geluConfig, geluGradConfig, ...attentionKernels];
 
 tf.registerGradient({
   kernelName: 'LwlrLayerNorm',
@@ -174,6 +198,27 @@ tf.registerGradient({
       attrs as tf.NamedAttrMap,
     ) as tf.Tensor[];
     return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
+  },
+});
+
+tf.registerGradient({
+  kernelName: 'LwlrBatchNormTrainAct',
+  inputsToSave: ['x', 'gamma'],
+  outputsToSave: [true, true, true],
+  gradFunc: (dys, saved, attrs) => {
+    const [x, gamma, y, mean, variance] = saved as tf.Tensor[];
+    const [dy, dmean, dvariance] = dys as tf.Tensor[];
+    const relu = attrs?.relu === true;
+    const hasResidual = attrs?.hasResidual === true;
+    const [dx, dgamma, dbeta, gated] = tf.engine().runKernel(
+      'LwlrBatchNormTrainGrad',
+      { dy: dy!, x: x!, gamma: gamma!, mean: mean!, variance: variance!, dmean: dmean!, dvariance: dvariance!, ...(relu ? { y: y! } : {}) },
+      { epsilon: attrs?.epsilon as number, storeGated: relu && hasResidual },
+    ) as tf.Tensor[];
+    const grads: Record<string, () => tf.Tensor> = { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
+    // the residual's gradient is the (ReLU-gated) dy itself
+    if (hasResidual) grads.residual = relu ? () => gated! : () => tf.reshape(dy!, dy!.shape);
+    return grads;
   },
 });
 
