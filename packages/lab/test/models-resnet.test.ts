@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { collectParams } from 'layerwise-lr';
 import { conv, resnet18, resnet20, resnet50 } from '../src/models/resnet.js';
+import { BatchNormAct } from '../src/models/layers/batch-norm.js';
+import { PaddedConv2D, PaddedMaxPool2D } from '../src/models/layers/padded.js';
 import { checkGradients, checkRoundTrip } from './models-helpers.js';
 import { torchFamilyOf, torchMapping } from '../src/interop/torch.js';
 
@@ -49,18 +51,115 @@ test('resnet18-cifar: forward shape, symmetric padding, finite gradients for eve
   m.dispose();
 });
 
-test('strided conv pads symmetrically as PyTorch (explicit pad + valid), not TF-same', async () => {
-  await tf.setBackend('cpu');
+test('strided conv pads symmetrically as PyTorch (PaddedConv2D), not TF-same, on cpu and onednn', async () => {
   // 4x4 input 0..15, 3x3 kernel that picks the window centre, stride 2. PyTorch (pad 1 each side) centres the
   // windows on (0,0), (0,2), (2,0), (2,2) -> 0, 2, 8, 10; TF 'same' (pad bottom/right only) would give 5, 7, 13, 15.
-  const input = tf.input({ shape: [4, 4, 1] });
-  const m = tf.model({ inputs: input, outputs: conv(input, 1, 3, 2, 'c') });
-  const k = new Float32Array(9);
-  k[4] = 1;
-  m.getLayer('c').setWeights([tf.tensor4d(k, [3, 3, 1, 1])]);
-  const y = m.predict(tf.range(0, 16).reshape([1, 4, 4, 1])) as tf.Tensor;
-  assert.deepEqual(Array.from(y.dataSync()), [0, 2, 8, 10]);
-  m.dispose();
+  for (const backend of ['cpu', 'onednn']) {
+    await tf.setBackend(backend);
+    const input = tf.input({ shape: [4, 4, 1] });
+    const m = tf.model({ inputs: input, outputs: conv(input, 1, 3, 2, 'c') });
+    const k = new Float32Array(9);
+    k[4] = 1;
+    m.getLayer('c').setWeights([tf.tensor4d(k, [3, 3, 1, 1])]);
+    const y = m.predict(tf.range(0, 16).reshape([1, 4, 4, 1])) as tf.Tensor;
+    assert.deepEqual(Array.from(y.dataSync()), [0, 2, 8, 10], backend);
+    m.dispose();
+  }
+  await tf.setBackend('cpu');
+});
+
+test('PaddedConv2D and PaddedMaxPool2D: values and gradients equal explicit padding + valid op; max pool ignores the padding; config round trip', async () => {
+  const rand = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+  for (const backend of ['cpu', 'onednn']) {
+    await tf.setBackend(backend);
+    // a 7x7 stride-2 pad-3 conv (the ResNet stem) and a 3x3 stride-2 pad-1 one, odd and even input sizes
+    for (const [k, s, p, h] of [[7, 2, 3, 11], [3, 2, 1, 8], [3, 2, 1, 9]] as const) {
+      const layer = new PaddedConv2D({ filters: 5, kernelSize: k, strides: s, pad: p, useBias: true, biasInitializer: 'randomNormal', name: 'pc' });
+      const x = rand([2, h, h, 3], 1);
+      const y = layer.apply(x) as tf.Tensor;
+      const [kernel, bias] = layer.getWeights();
+      const ref = tf.add(tf.conv2d(tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) as tf.Tensor4D, kernel as tf.Tensor4D, s, 'valid'), bias!);
+      assert.deepEqual(y.shape, ref.shape);
+      assert.deepEqual(layer.computeOutputShape([null, h, h, 3]), [null, ...ref.shape.slice(1)]);
+      assert.ok(tf.max(tf.abs(tf.sub(y, ref))).dataSync()[0]! < 1e-5, `${backend} conv k${k} h${h}`);
+      const dy = rand(ref.shape, 2);
+      const gx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(layer.apply(a) as tf.Tensor, dy)))(x);
+      const gref = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(tf.pad(a, [[0, 0], [p, p], [p, p], [0, 0]]) as tf.Tensor4D, kernel as tf.Tensor4D, s, 'valid'), dy)))(x);
+      assert.ok(tf.max(tf.abs(tf.sub(gx, gref))).dataSync()[0]! < 1e-4, `${backend} conv grad k${k} h${h}`);
+      const again = tf.serialization.SerializationMap.getMap().classNameMap[PaddedConv2D.className]![0];
+      const config = layer.getConfig();
+      assert.equal(config.pad, p);
+      assert.equal((new (again as unknown as new (c: unknown) => PaddedConv2D)(config)).pad, p);
+    }
+    // max pool 3x3 stride 2 pad 1 over negative values: PyTorch (-inf padding) never picks a padded zero
+    const pool = new PaddedMaxPool2D({ poolSize: 3, strides: 2, pad: 1, name: 'mp' });
+    const xneg = tf.sub(tf.abs(rand([2, 8, 8, 3], 3)), 5);
+    const yp = pool.apply(xneg) as tf.Tensor;
+    assert.deepEqual(yp.shape, [2, 4, 4, 3]);
+    const ref = tf.maxPool(tf.pad(xneg, [[0, 0], [1, 1], [1, 1], [0, 0]], -1e9) as tf.Tensor4D, 3, 2, 'valid');
+    assert.ok(tf.max(tf.abs(tf.sub(yp, ref))).dataSync()[0]! === 0, `${backend} max pool`);
+    assert.ok(tf.max(yp).dataSync()[0]! < 0, 'a padded zero won');
+    const dyp = rand([2, 4, 4, 3], 4);
+    const gp = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(pool.apply(a) as tf.Tensor, dyp)))(xneg);
+    const gpref = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(tf.pad(a, [[0, 0], [1, 1], [1, 1], [0, 0]], -1e9) as tf.Tensor4D, 3, 2, 'valid'), dyp)))(xneg);
+    assert.ok(tf.max(tf.abs(tf.sub(gp, gpref))).dataSync()[0]! < 1e-6, `${backend} max pool grad`);
+  }
+  assert.throws(() => new PaddedConv2D({ filters: 1, kernelSize: 3, pad: -1 }), /pad must be an integer >= 0/);
+  await tf.setBackend('cpu');
+});
+
+test('BatchNormAct (bn -> add -> relu in one layer): training values, moving statistics and gradients equal tfjs-layers BatchNormalization + add + relu; inference too; config round trip', async () => {
+  for (const backend of ['cpu', 'onednn']) {
+    await tf.setBackend(backend);
+    for (const withResidual of [true, false]) {
+      const x = tf.add(tf.mul(tf.randomNormal([4, 5, 5, 6], 0, 1, 'float32', 7), 2), 1);
+      const res = tf.randomNormal([4, 5, 5, 6], 0, 1, 'float32', 8);
+      const dy = tf.randomNormal([4, 5, 5, 6], 0, 1, 'float32', 9);
+      const args = { axis: -1, momentum: 0.9, epsilon: 1e-5, gammaInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: 3 }), betaInitializer: tf.initializers.randomNormal({ seed: 4 }) };
+      const fused = new BatchNormAct({ ...args, relu: true, name: 'f' });
+      const plain = tf.layers.batchNormalization({ ...args, name: 'p' });
+      const run = (training: boolean) => {
+        const f = (a: tf.Tensor, r: tf.Tensor) => tf.sum(tf.mul(fused.apply(withResidual ? [a, r] : a, { training }) as tf.Tensor, dy));
+        const p = (a: tf.Tensor, r: tf.Tensor) => {
+          const b = plain.apply(a, { training }) as tf.Tensor;
+          return tf.sum(tf.mul(tf.relu(withResidual ? tf.add(b, r) : b), dy));
+        };
+        if (withResidual) return [tf.grads(f)([x, res]), tf.grads(p)([x, res])];
+        return [tf.grads((a: tf.Tensor) => f(a, res))([x]), tf.grads((a: tf.Tensor) => p(a, res))([x])];
+      };
+      for (const training of [true, false]) {
+        const [gf, gp] = run(training);
+        for (let i = 0; i < gf.length; i++) {
+          const d = tf.max(tf.abs(tf.sub(gf[i]!, gp[i]!))).dataSync()[0]!;
+          assert.ok(d < 2e-5, `${backend} residual ${withResidual} training ${training} grad ${i}: ${d}`);
+        }
+        const vf = fused.apply(withResidual ? [x, res] : x, { training }) as tf.Tensor;
+        const b = plain.apply(x, { training }) as tf.Tensor;
+        const vp = tf.relu(withResidual ? tf.add(b, res) : b);
+        assert.ok(tf.max(tf.abs(tf.sub(vf, vp))).dataSync()[0]! < 2e-5, `${backend} values`);
+      }
+      // the moving statistics moved the same (each layer ran the same training-mode calls)
+      const [, , fm, fv] = fused.getWeights();
+      const [, , pm, pv] = plain.getWeights();
+      assert.ok(tf.max(tf.abs(tf.sub(fm!, pm!))).dataSync()[0]! < 1e-5 && tf.max(tf.abs(tf.sub(fv!, pv!))).dataSync()[0]! < 1e-4, `${backend} moving statistics`);
+      assert.deepEqual(fused.getWeights().map((w) => w.shape), plain.getWeights().map((w) => w.shape));
+    }
+  }
+  const layer = new BatchNormAct({ axis: -1, relu: true, name: 'r' });
+  const input = tf.input({ shape: [3, 3, 2] });
+  assert.throws(() => layer.apply([input, tf.input({ shape: [3, 3, 4] })]), /residual's shape/);
+  // a model with the new layers survives toJSON -> modelFromJSON (same outputs after copying the weights)
+  await tf.setBackend('cpu');
+  const inp = tf.input({ shape: [8, 8, 2] });
+  const c = new PaddedConv2D({ filters: 2, kernelSize: 3, strides: 2, pad: 1, name: 'c' }).apply(inp) as tf.SymbolicTensor;
+  const pooled = new PaddedMaxPool2D({ poolSize: 3, strides: 2, pad: 1, name: 'mp' }).apply(inp) as tf.SymbolicTensor;
+  const out = new BatchNormAct({ axis: -1, relu: true, name: 'bn', betaInitializer: 'randomNormal' }).apply([c, pooled]) as tf.SymbolicTensor;
+  const m = tf.model({ inputs: inp, outputs: out });
+  const copy = await tf.models.modelFromJSON({ modelTopology: m.toJSON(null, false) as tf.io.ModelJSON['modelTopology'] });
+  copy.setWeights(m.getWeights());
+  assert.deepEqual(copy.layers.map((l) => l.getClassName()), m.layers.map((l) => l.getClassName()));
+  const xin = tf.randomNormal([2, 8, 8, 2], 0, 1, 'float32', 5);
+  assert.deepEqual(Array.from((copy.predict(xin) as tf.Tensor).dataSync()), Array.from((m.predict(xin) as tf.Tensor).dataSync()));
 });
 
 // ResNet-20 (He et al. 2016, CIFAR, option-A shortcuts) against PyTorch (test/fixtures/gen-resnet20-torch.py,

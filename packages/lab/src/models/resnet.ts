@@ -13,13 +13,14 @@
  * Names as the torchvision ResNets (`conv1`, `bn1`, `layer{1,2,3}.{0,1,2}.conv1/bn1/conv2/bn2`, `fc`), so its
  * torch mapping is the `resnet` family's.
  *
- * PyTorch semantics kept: symmetric padding (explicit zero padding + 'valid' for strided convs, where TF's
+ * PyTorch semantics kept: symmetric padding (PaddedConv2D / PaddedMaxPool2D for the strided ops, where TF's
  * 'same' would pad bottom/right only), BatchNorm eps 1e-5 and momentum 0.1 (tfjs momentum 0.9), convs without
  * bias, torchvision's default init (conv kaiming-normal fan_out for ReLU, BN 1/0, Linear U(±1/sqrt(fan_in))).
  */
 import * as tf from '@tensorflow/tfjs';
 import './layers/lean-forward.js';
-import { batchNorm } from './layers/batch-norm.js';
+import { BatchNormAct, batchNorm } from './layers/batch-norm.js';
+import { PaddedConv2D, PaddedMaxPool2D } from './layers/padded.js';
 import { registerModelFamily } from './model-registry.js';
 import { InitSeeds, kaimingNormalFanOut, torchDefaultInit } from './layers/common.js';
 
@@ -36,28 +37,25 @@ export interface ResNetOptions {
 
 type SymbolicTensor = tf.SymbolicTensor;
 
-/**
- * A bias-free conv with PyTorch's symmetric padding k/2 (explicit zero padding + 'valid' when strided),
- * torchvision's init N(0, 2 / fan_out) (seeded when `seed` is given).
- */
+/** A bias-free conv with PyTorch's symmetric padding k/2, torchvision's init N(0, 2 / fan_out) (seeded when `seed` is given). */
 export function conv(x: SymbolicTensor, filters: number, k: number, stride: number, name: string, seed?: number): SymbolicTensor {
+  const kernelInitializer = kaimingNormalFanOut(k * k * filters, seed);
   const pad = Math.floor(k / 2);
-  const init = kaimingNormalFanOut(k * k * filters, seed);
-  let input = x;
-  let padding: 'same' | 'valid' = 'same';
-  if (stride !== 1 && pad > 0) {
-    input = tf.layers.zeroPadding2d({ padding: pad, name: `${name}.pad` }).apply(x) as SymbolicTensor;
-    padding = 'valid';
-  }
-  return tf.layers.conv2d({ filters, kernelSize: k, strides: stride, padding, useBias: false, kernelInitializer: init, name }).apply(input) as SymbolicTensor;
+  // stride 1: TF's 'same' is the symmetric padding already (odd k); strided: the padding inside the op
+  return (stride === 1
+    ? tf.layers.conv2d({ filters, kernelSize: k, strides: 1, padding: 'same', useBias: false, kernelInitializer, name })
+    : new PaddedConv2D({ filters, kernelSize: k, strides: stride, pad, useBias: false, kernelInitializer, name })
+  ).apply(x) as SymbolicTensor;
 }
 
 function bn(x: SymbolicTensor, name: string): SymbolicTensor {
   return batchNorm({ axis: -1, momentum: 0.9, epsilon: 1e-5, name }).apply(x) as SymbolicTensor;
 }
 
-function relu(x: SymbolicTensor, name: string): SymbolicTensor {
-  return tf.layers.activation({ activation: 'relu', name }).apply(x) as SymbolicTensor;
+/** `relu(bn(x))`, or `relu(bn(x) + residual)`: one fused layer (BatchNormAct), PyTorch's bn -> (add ->) relu. */
+function bnRelu(x: SymbolicTensor, name: string, residual?: SymbolicTensor): SymbolicTensor {
+  const layer = new BatchNormAct({ axis: -1, momentum: 0.9, epsilon: 1e-5, relu: true, name });
+  return layer.apply(residual ? [x, residual] : x) as SymbolicTensor;
 }
 
 export interface ShortcutAArgs {
@@ -114,8 +112,8 @@ function basicBlockA(x: SymbolicTensor, inC: number, planes: number, stride: num
 }
 
 function basicBlock(x: SymbolicTensor, inC: number, planes: number, stride: number, p: string, seeds: InitSeeds, shortcut: 'A' | 'B' = 'B'): { y: SymbolicTensor; outC: number } {
-  let y = relu(bn(conv(x, planes, 3, stride, `${p}.conv1`, seeds.next()), `${p}.bn1`), `${p}.relu1`);
-  y = bn(conv(y, planes, 3, 1, `${p}.conv2`, seeds.next()), `${p}.bn2`);
+  let y = bnRelu(conv(x, planes, 3, stride, `${p}.conv1`, seeds.next()), `${p}.bn1`);
+  y = conv(y, planes, 3, 1, `${p}.conv2`, seeds.next());
   let skip = x;
   if (stride !== 1 || inC !== planes) {
     const extra = planes - inC;
@@ -124,18 +122,16 @@ function basicBlock(x: SymbolicTensor, inC: number, planes: number, stride: numb
       ? new ShortcutA({ name: `${p}.shortcut`, stride, padBefore: Math.floor(extra / 2), padAfter: extra - Math.floor(extra / 2) }).apply(x) as SymbolicTensor
       : bn(conv(x, planes, 1, stride, `${p}.downsample.0`, seeds.next()), `${p}.downsample.1`);
   }
-  const sum = tf.layers.add({ name: `${p}.add` }).apply([y, skip]) as SymbolicTensor;
-  return { y: relu(sum, `${p}.relu2`), outC: planes };
+  return { y: bnRelu(y, `${p}.bn2`, skip), outC: planes };
 }
 
 function bottleneck(x: SymbolicTensor, inC: number, planes: number, stride: number, p: string, seeds: InitSeeds): { y: SymbolicTensor; outC: number } {
   const outC = planes * 4;
-  let y = relu(bn(conv(x, planes, 1, 1, `${p}.conv1`, seeds.next()), `${p}.bn1`), `${p}.relu1`);
-  y = relu(bn(conv(y, planes, 3, stride, `${p}.conv2`, seeds.next()), `${p}.bn2`), `${p}.relu2`);
-  y = bn(conv(y, outC, 1, 1, `${p}.conv3`, seeds.next()), `${p}.bn3`);
+  let y = bnRelu(conv(x, planes, 1, 1, `${p}.conv1`, seeds.next()), `${p}.bn1`);
+  y = bnRelu(conv(y, planes, 3, stride, `${p}.conv2`, seeds.next()), `${p}.bn2`);
+  y = conv(y, outC, 1, 1, `${p}.conv3`, seeds.next());
   const skip = stride !== 1 || inC !== outC ? bn(conv(x, outC, 1, stride, `${p}.downsample.0`, seeds.next()), `${p}.downsample.1`) : x;
-  const sum = tf.layers.add({ name: `${p}.add` }).apply([y, skip]) as SymbolicTensor;
-  return { y: relu(sum, `${p}.relu3`), outC };
+  return { y: bnRelu(y, `${p}.bn3`, skip), outC };
 }
 
 function resnet(block: Block, layers: number[], name: string, o: ResNetOptions): tf.LayersModel {
@@ -144,12 +140,10 @@ function resnet(block: Block, layers: number[], name: string, o: ResNetOptions):
   const input = tf.input({ shape: o.inputShape, name: 'input' });
   let x: SymbolicTensor;
   if (o.cifar) {
-    x = relu(bn(conv(input, w, 3, 1, 'conv1', seeds.next()), 'bn1'), 'relu');
+    x = bnRelu(conv(input, w, 3, 1, 'conv1', seeds.next()), 'bn1');
   } else {
-    x = relu(bn(conv(input, w, 7, 2, 'conv1', seeds.next()), 'bn1'), 'relu');
-    // PyTorch pads max-pool with -inf; after ReLU (x >= 0) zero padding gives the same result.
-    x = tf.layers.zeroPadding2d({ padding: 1, name: 'maxpool.pad' }).apply(x) as SymbolicTensor;
-    x = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'valid', name: 'maxpool' }).apply(x) as SymbolicTensor;
+    x = bnRelu(conv(input, w, 7, 2, 'conv1', seeds.next()), 'bn1');
+    x = new PaddedMaxPool2D({ poolSize: 3, strides: 2, pad: 1, name: 'maxpool' }).apply(x) as SymbolicTensor;
   }
   let c = w;
   layers.forEach((n, li) => {
