@@ -8,7 +8,7 @@
  *        [--mode step|alg1] [--kernels] [--profile [N]]
  *
  * Output: { model, backend, mode, batch, times: [ms per step], cpu: [CPU ms per step], peakRssMB, baseRssMB,
- * leaked, fwdGflop, jsKernels? }. Algorithm 1 (`--mode alg1`): `--warmup` training-mode passes, then
+ * leaked, fwdGflop, jsKernels?, pageFaults: [minor page faults per step], pool: { hits, misses, dropped } }. Algorithm 1 (`--mode alg1`): `--warmup` training-mode passes, then
  * measureGradientMagnitudes with T = `--steps` batches (init 'none'); `times` holds one entry, the loop's ms
  * per batch. `--profile [N]` (step mode) first prints where one more step's CPU time goes, the N (default 25)
  * costliest kernels: CPU ms, calls, input shapes of the costliest call (a deferred kernel's time shows in the
@@ -151,13 +151,16 @@ async function main() {
   const out = { model: name, backend, mode, batch, fwdGflop: (forwardFlops(model, spec) * batch) / 1e9, baseRssMB };
   const times = [];
   const cpu = [];
+  const faults = [];
   const timed = (fn) => {
+    const f0 = process.resourceUsage().minorPageFault;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     fn();
     times.push(performance.now() - t0);
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1000);
+    faults.push(process.resourceUsage().minorPageFault - f0);
   };
   if (mode === 'step') {
     const sgd = new SGD(params, { lr: 0.01, momentum: 0.9 });
@@ -210,7 +213,10 @@ async function main() {
     const ps = native.poolStats();
     out.poolPeakLiveMB = ps.peakLiveBytes / 2 ** 20;
     out.poolFreeMB = ps.freeBytes / 2 ** 20;
+    out.pool = { hits: ps.hits, misses: ps.misses, dropped: ps.dropped };
   }
+  // minor page faults per timed step (memory touched for the first time: fresh allocations)
+  if (faults.length) out.pageFaults = faults;
   out.times = times;
   out.cpu = cpu;
   tf.dispose([x, y]);

@@ -108,6 +108,7 @@ struct WeightsIn {
 
 struct ConvFwdEntry {
   dnnl::convolution_forward prim;
+  UserScratchpad scratch;
   memory src, dst, bias;
   WeightsIn w;
   bool hasBias = false;
@@ -116,6 +117,7 @@ struct ConvFwdEntry {
 
 struct ConvBwdDataEntry {
   dnnl::convolution_backward_data prim;
+  UserScratchpad scratch;
   memory diffDst, diffSrc;
   WeightsIn w;
   std::string impl;
@@ -123,6 +125,7 @@ struct ConvBwdDataEntry {
 
 struct ConvBwdWeightsEntry {
   dnnl::convolution_backward_weights prim;
+  UserScratchpad scratch;
   memory src, diffDst, userDw, primDw;
   bool reorder = false;
   std::string impl;
@@ -173,10 +176,11 @@ static Napi::Value Conv2d(const Napi::CallbackInfo& info) {
       memory::desc bmd({c.OC}, dt::f32, tag::x);
       dnnl::post_ops po;
       if (!appendActivation(po, act, alpha)) throw std::runtime_error("unsupported activation " + act);
-      dnnl::primitive_attr attr;
+      dnnl::primitive_attr attr = withUserScratchpad();
       attr.set_post_ops(po);
       dnnl::convolution_forward::primitive_desc pd(fwdDesc(c, src, w, bias ? &bmd : nullptr, dst), attr, eng);
       e->prim = dnnl::convolution_forward(pd);
+      e->scratch.init(pd.scratchpad_desc());
       e->src = memory(src, eng, DNNL_MEMORY_NONE);
       e->dst = memory(dst, eng, DNNL_MEMORY_NONE);
       if (bias) e->bias = memory(bmd, eng, DNNL_MEMORY_NONE);
@@ -192,6 +196,7 @@ static Napi::Value Conv2d(const Napi::CallbackInfo& info) {
       e->bias.set_data_handle(bias);
       args.emplace(DNNL_ARG_BIAS, e->bias);
     }
+    e->scratch.bind(args);
     e->prim.execute(cpuStream(), args);
     cpuStream().wait();
     return Napi::String::New(info.Env(), e->impl);
@@ -217,8 +222,9 @@ static Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
       auto w = plainWeights() ? wu : anyWeightsDesc(c);
       dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, dsrc, w, ddst, {c.SH, c.SW},
                                               {c.DH - 1, c.DW - 1}, {c.PT, c.PL}, {c.PB, c.PR});
-      dnnl::convolution_backward_data::primitive_desc pd(d, eng, fwdHint(c));
+      dnnl::convolution_backward_data::primitive_desc pd(d, withUserScratchpad(), eng, fwdHint(c));
       e->prim = dnnl::convolution_backward_data(pd);
+      e->scratch.init(pd.scratchpad_desc());
       e->diffDst = memory(ddst, eng, DNNL_MEMORY_NONE);
       e->diffSrc = memory(dsrc, eng, DNNL_MEMORY_NONE);
       e->w.init(wu, pd.weights_desc());
@@ -227,8 +233,9 @@ static Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
     }
     e->diffDst.set_data_handle(DY);
     e->diffSrc.set_data_handle(DX);
-    e->prim.execute(cpuStream(),
-                    {{DNNL_ARG_DIFF_DST, e->diffDst}, {DNNL_ARG_WEIGHTS, e->w.bind(W)}, {DNNL_ARG_DIFF_SRC, e->diffSrc}});
+    std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, e->diffDst}, {DNNL_ARG_WEIGHTS, e->w.bind(W)}, {DNNL_ARG_DIFF_SRC, e->diffSrc}};
+    e->scratch.bind(args);
+    e->prim.execute(cpuStream(), args);
     cpuStream().wait();
     return Napi::String::New(info.Env(), e->impl);
   });
@@ -253,8 +260,9 @@ static Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
       auto w = plainDiffWeights() ? wu : anyWeightsDesc(c);
       dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, src, w, ddst, {c.SH, c.SW},
                                                  {c.DH - 1, c.DW - 1}, {c.PT, c.PL}, {c.PB, c.PR});
-      dnnl::convolution_backward_weights::primitive_desc pd(d, eng, fwdHint(c));
+      dnnl::convolution_backward_weights::primitive_desc pd(d, withUserScratchpad(), eng, fwdHint(c));
       e->prim = dnnl::convolution_backward_weights(pd);
+      e->scratch.init(pd.scratchpad_desc());
       e->src = memory(src, eng, DNNL_MEMORY_NONE);
       e->diffDst = memory(ddst, eng, DNNL_MEMORY_NONE);
       e->userDw = memory(wu, eng, DNNL_MEMORY_NONE);
@@ -267,8 +275,9 @@ static Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
     e->diffDst.set_data_handle(DY);
     e->userDw.set_data_handle(DW);
     if (e->reorder) e->primDw.set_data_handle(weightScratch(e->primDw.get_desc().get_size()));
-    e->prim.execute(cpuStream(),
-                    {{DNNL_ARG_SRC, e->src}, {DNNL_ARG_DIFF_DST, e->diffDst}, {DNNL_ARG_DIFF_WEIGHTS, e->primDw}});
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, e->src}, {DNNL_ARG_DIFF_DST, e->diffDst}, {DNNL_ARG_DIFF_WEIGHTS, e->primDw}};
+    e->scratch.bind(args);
+    e->prim.execute(cpuStream(), args);
     if (e->reorder) cachedReorder(e->primDw.get_desc(), e->userDw.get_desc()).execute(cpuStream(), e->primDw, e->userDw);
     cpuStream().wait();
     return Napi::String::New(info.Env(), e->impl);

@@ -132,9 +132,10 @@ inline std::mutex& familyMutex() {
   return m;
 }
 
-// A scratch buffer for reordered weights / weight gradients, shared by all primitives (calls are
-// serialized by familyMutex, and each call uses it for one tensor at a time). Grows to the largest request.
-inline void* weightScratch(size_t bytes) {
+// A persistent buffer that grows to the largest request (never shrinks); one per Tag. Calls are serialized by
+// familyMutex, and each call uses a buffer for one thing at a time.
+template <int Tag>
+inline void* growingBuffer(size_t bytes) {
   struct Buf {
     void* p = nullptr;
     size_t n = 0;
@@ -152,6 +153,35 @@ inline void* weightScratch(size_t bytes) {
   }
   return b.p;
 }
+
+// A scratch buffer for reordered weights / weight gradients, shared by all primitives.
+inline void* weightScratch(size_t bytes) { return growingBuffer<0>(bytes); }
+
+// oneDNN's default (library-mode) scratchpad is allocated when a primitive executes and freed when it returns
+// (its global scratchpad is released as soon as no execution holds it), so a primitive that needs tens of MB
+// page-faults them in on every call: a strided 1x1 convolution's backward data at batch 32 (ResNet-50's
+// downsample, ~25 MB of scratchpad) took ~180 ms instead of ~20 ms. The primitives here use user-mode
+// scratchpads instead, all served by one persistent buffer (primitives run one at a time).
+inline dnnl::primitive_attr withUserScratchpad(dnnl::primitive_attr attr = dnnl::primitive_attr()) {
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+// The scratchpad memory of one cached primitive: init() from its primitive descriptor (made with
+// withUserScratchpad), bind() before each execution.
+struct UserScratchpad {
+  dnnl::memory mem;
+  bool used = false;
+  void init(const dnnl::memory::desc& d) {
+    used = d.get_size() > 0;
+    if (used) mem = dnnl::memory(d, cpuEngine(), DNNL_MEMORY_NONE);
+  }
+  void bind(std::unordered_map<int, dnnl::memory>& args) {
+    if (!used) return;
+    mem.set_data_handle(growingBuffer<1>(mem.get_desc().get_size()));
+    args.emplace(DNNL_ARG_SCRATCHPAD, mem);
+  }
+};
 
 // Runs body under familyMutex, turning C++/oneDNN exceptions into JS exceptions (never aborts the process).
 template <typename F>
