@@ -6,7 +6,7 @@
  * that run's alone.
  *
  *   node bench/step.mjs [--models all|small|large|name,...] [--backends onednn,torch,cpu] [--batch N]
- *        [--warmup 3] [--steps 10] [--rounds 1] [--no-alg1] [--alg1-steps 5] [--kernels]
+ *        [--warmup 3] [--steps 10] [--rounds 1] [--no-alg1 | --alg1-only] [--alg1-steps 5] [--kernels]
  *
  *   small = mlp, bn-cnn, resnet18-cifar, vit-tiny (their own batches: 256, 128, 128, 128)
  *   large = resnet50, vit-s16, convnext-t, swin-t (224x224, batch 32; --batch overrides every model's batch)
@@ -46,6 +46,8 @@ const warmup = opt('warmup', '3');
 const steps = opt('steps', '10');
 const rounds = Number(opt('rounds', '1'));
 const alg1 = !args.includes('--no-alg1');
+// --alg1-only: Algorithm 1's loop without the training-step rows
+const modes = args.includes('--alg1-only') ? ['alg1'] : alg1 ? ['step', 'alg1'] : ['step'];
 const alg1Steps = opt('alg1-steps', '5');
 const threads = process.env.LWLR_NUM_THREADS ?? '2';
 const torchOk = existsSync('/usr/bin/python3');
@@ -55,7 +57,7 @@ function measure(framework, model, mode) {
   const common = ['--model', model, '--mode', mode, ...(batch ? ['--batch', batch] : [])];
   const cpu = framework === 'cpu';
   const counts = mode === 'alg1'
-    ? ['--warmup', '1', '--steps', alg1Steps]
+    ? ['--warmup', warmup, '--steps', alg1Steps]
     : ['--warmup', cpu ? '1' : warmup, '--steps', cpu ? '2' : steps];
   const env = { ...process.env, OMP_WAIT_POLICY: 'passive', LWLR_NUM_THREADS: threads };
   try {
@@ -106,7 +108,7 @@ const rows = [];
 console.log(`bench/step.mjs ${new Date().toISOString()}: models ${models.join(',')}; backends ${backends.join(',')}; ` +
   `${warmup} warm-up + ${steps} timed steps, ${rounds} round(s); Algorithm 1: ${alg1 ? `T = ${alg1Steps}` : 'off'}; ${threads} threads`);
 for (const model of models) {
-  for (const mode of alg1 ? ['step', 'alg1'] : ['step']) {
+  for (const mode of modes) {
     const res = measureAll(model, mode);
     const t = res.torch && !res.torch.error ? res.torch : null;
     for (const [f, r] of Object.entries(res)) {
