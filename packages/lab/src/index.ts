@@ -33,6 +33,9 @@ export * from './train/weights.js';
 export * from './train/element-table.js';
 export * from './train/loss.js';
 export * from './models/resnet.js';
+// layers the ResNets are built from, for models of one's own: BatchNorm(Act) (fused bn -> add -> relu), PaddedConv2D/PaddedMaxPool2D
+export * from './models/layers/batch-norm.js';
+export * from './models/layers/padded.js';
 export * from './models/zoo.js';
 export * from './interop/index.js';
 export * from './models/gpt.js';
