@@ -1,5 +1,5 @@
 # The two commands of the README:
-#   make demo   set-up, then measure layer-wise learning rates of an MLP on Fashion-MNIST and train uniform vs layer-wise
+#   make demo   set-up, then measure layer-wise learning rates of a ResNet-20 on Fashion-MNIST and train uniform vs layer-wise
 #   make test   set-up, then every test of every package
 .PHONY: setup demo test bench clean
 
