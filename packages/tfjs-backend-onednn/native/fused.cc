@@ -216,59 +216,41 @@ LWLR_SIMD void bnAccShifted(const float* __restrict x, const float* __restrict k
     s2[i] += d * d;
   }
 }
+// y = o + (x - m) * a per channel, then (kAdd) + res, then (kRelu) max(., 0)
+template <bool kAdd, bool kRelu>
 LWLR_SIMD void bnApply(const float* __restrict x, const float* __restrict m, const float* __restrict a,
-                       const float* __restrict o, float* __restrict y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = o[i] + (x[i] - m[i]) * a[i];
-}
-LWLR_SIMD void bnApplyRelu(const float* __restrict x, const float* __restrict m, const float* __restrict a,
-                           const float* __restrict o, float* __restrict y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = std::max(o[i] + (x[i] - m[i]) * a[i], 0.f);
-}
-LWLR_SIMD void bnApplyAdd(const float* __restrict x, const float* __restrict m, const float* __restrict a,
-                          const float* __restrict o, const float* __restrict res, float* __restrict y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = (o[i] + (x[i] - m[i]) * a[i]) + res[i];
-}
-LWLR_SIMD void bnApplyAddRelu(const float* __restrict x, const float* __restrict m, const float* __restrict a,
-                              const float* __restrict o, const float* __restrict res, float* __restrict y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = std::max((o[i] + (x[i] - m[i]) * a[i]) + res[i], 0.f);
-}
-LWLR_SIMD void bnAccGrad(const float* __restrict dy, const float* __restrict x, const float* __restrict m,
-                         float* __restrict sdy, float* __restrict sdyx, int64_t n) {
+                       const float* __restrict o, const float* __restrict res, float* __restrict y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
-    sdy[i] += dy[i];
-    sdyx[i] += dy[i] * (x[i] - m[i]);
+    float v = o[i] + (x[i] - m[i]) * a[i];
+    if constexpr (kAdd) v = v + res[i];
+    if constexpr (kRelu) v = std::max(v, 0.f);
+    y[i] = v;
   }
 }
-// As bnAccGrad, with dy gated by the forward's ReLU output y (dy where y > 0); the gated dy is stored in g when
-// g is given.
-LWLR_SIMD void bnAccGradRelu(const float* __restrict dy, const float* __restrict y, const float* __restrict x,
-                             const float* __restrict m, float* __restrict sdy, float* __restrict sdyx, int64_t n) {
+// Sums of one row: sdy += d, sdyx += d (x - m), with d = dy, or (kGate) dy gated by the forward's ReLU output y
+// (dy where y > 0, else 0), stored in g when kStore.
+template <bool kGate, bool kStore>
+LWLR_SIMD void bnAccGrad(const float* __restrict dy, const float* __restrict y, const float* __restrict x,
+                         const float* __restrict m, float* __restrict sdy, float* __restrict sdyx,
+                         float* __restrict g, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
-    const float d = y[i] > 0.f ? dy[i] : 0.f;
+    float d = dy[i];
+    if constexpr (kGate) d = y[i] > 0.f ? d : 0.f;
+    if constexpr (kStore) g[i] = d;
     sdy[i] += d;
     sdyx[i] += d * (x[i] - m[i]);
   }
 }
-LWLR_SIMD void bnAccGradReluStore(const float* __restrict dy, const float* __restrict y, const float* __restrict x,
-                                  const float* __restrict m, float* __restrict sdy, float* __restrict sdyx,
-                                  float* __restrict g, int64_t n) {
+// dx = a * d + b * (x - m) + c per channel, d = dy or (kGate) dy gated by y as in bnAccGrad
+template <bool kGate>
+LWLR_SIMD void bnGradApply(const float* __restrict dy, const float* __restrict y, const float* __restrict x,
+                           const float* __restrict m, const float* __restrict a, const float* __restrict b,
+                           const float* __restrict c, float* __restrict dx, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
-    const float d = y[i] > 0.f ? dy[i] : 0.f;
-    g[i] = d;
-    sdy[i] += d;
-    sdyx[i] += d * (x[i] - m[i]);
+    float d = dy[i];
+    if constexpr (kGate) d = y[i] > 0.f ? d : 0.f;
+    dx[i] = a[i] * d + b[i] * (x[i] - m[i]) + c[i];
   }
-}
-LWLR_SIMD void bnGradApplyRelu(const float* __restrict dy, const float* __restrict y, const float* __restrict x,
-                               const float* __restrict m, const float* __restrict a, const float* __restrict b,
-                               const float* __restrict c, float* __restrict dx, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dx[i] = a[i] * (y[i] > 0.f ? dy[i] : 0.f) + b[i] * (x[i] - m[i]) + c[i];
-}
-// dx = a * dy + b * (x - m) + c per channel
-LWLR_SIMD void bnGradApply(const float* __restrict dy, const float* __restrict x, const float* __restrict m,
-                           const float* __restrict a, const float* __restrict b, const float* __restrict c,
-                           float* __restrict dx, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dx[i] = a[i] * dy[i] + b[i] * (x[i] - m[i]) + c[i];
 }
 
 Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
@@ -309,10 +291,11 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
   parallelFor(rows, C * 2, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const int64_t k = r * C;
-      if (res && relu) bnApplyAddRelu(x + k, mean, a.data(), o.data(), res + k, y + k, C);
-      else if (res) bnApplyAdd(x + k, mean, a.data(), o.data(), res + k, y + k, C);
-      else if (relu) bnApplyRelu(x + k, mean, a.data(), o.data(), y + k, C);
-      else bnApply(x + k, mean, a.data(), o.data(), y + k, C);
+      const float* rk = res ? res + k : nullptr;
+      if (res && relu) bnApply<true, true>(x + k, mean, a.data(), o.data(), rk, y + k, C);
+      else if (res) bnApply<true, false>(x + k, mean, a.data(), o.data(), rk, y + k, C);
+      else if (relu) bnApply<false, true>(x + k, mean, a.data(), o.data(), rk, y + k, C);
+      else bnApply<false, false>(x + k, mean, a.data(), o.data(), rk, y + k, C);
     }
   });
   return env.Undefined();
@@ -345,9 +328,10 @@ Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
   const int64_t rows = int64_t(n) / C;
   const std::vector<double> s = channelSums<2>(rows, C, C * 3, [&](int64_t r, float* acc) {
     const int64_t k = r * C;
-    if (gOut) bnAccGradReluStore(dy + k, yRelu + k, x + k, mean, acc, acc + C, gOut + k, C);
-    else if (yRelu) bnAccGradRelu(dy + k, yRelu + k, x + k, mean, acc, acc + C, C);
-    else bnAccGrad(dy + k, x + k, mean, acc, acc + C, C);
+    const float* yk = yRelu ? yRelu + k : nullptr;
+    if (gOut) bnAccGrad<true, true>(dy + k, yk, x + k, mean, acc, acc + C, gOut + k, C);
+    else if (yRelu) bnAccGrad<true, false>(dy + k, yk, x + k, mean, acc, acc + C, nullptr, C);
+    else bnAccGrad<false, false>(dy + k, yk, x + k, mean, acc, acc + C, nullptr, C);
   });
   std::vector<float> a(static_cast<size_t>(C)), b(static_cast<size_t>(C)), c0(static_cast<size_t>(C));
   const double M = double(rows);
@@ -365,9 +349,9 @@ Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
   parallelFor(rows, C * 3, [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {
       const int64_t k = r * C;
-      if (gOut) bnGradApply(gOut + k, x + k, mean, a.data(), b.data(), c0.data(), dx + k, C);
-      else if (yRelu) bnGradApplyRelu(dy + k, yRelu + k, x + k, mean, a.data(), b.data(), c0.data(), dx + k, C);
-      else bnGradApply(dy + k, x + k, mean, a.data(), b.data(), c0.data(), dx + k, C);
+      if (gOut) bnGradApply<false>(gOut + k, nullptr, x + k, mean, a.data(), b.data(), c0.data(), dx + k, C);
+      else if (yRelu) bnGradApply<true>(dy + k, yRelu + k, x + k, mean, a.data(), b.data(), c0.data(), dx + k, C);
+      else bnGradApply<false>(dy + k, nullptr, x + k, mean, a.data(), b.data(), c0.data(), dx + k, C);
     }
   });
   return env.Undefined();

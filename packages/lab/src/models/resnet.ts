@@ -48,13 +48,16 @@ export function conv(x: SymbolicTensor, filters: number, k: number, stride: numb
   ).apply(x) as SymbolicTensor;
 }
 
+/** torch.nn.BatchNorm2d's defaults in tfjs terms: eps 1e-5, momentum 0.1 (tfjs keeps 1 - momentum of the old value). */
+const BN_ARGS = { axis: -1, momentum: 0.9, epsilon: 1e-5 } as const;
+
 function bn(x: SymbolicTensor, name: string): SymbolicTensor {
-  return batchNorm({ axis: -1, momentum: 0.9, epsilon: 1e-5, name }).apply(x) as SymbolicTensor;
+  return batchNorm({ ...BN_ARGS, name }).apply(x) as SymbolicTensor;
 }
 
 /** `relu(bn(x))`, or `relu(bn(x) + residual)`: one fused layer (BatchNormAct), PyTorch's bn -> (add ->) relu. */
 function bnRelu(x: SymbolicTensor, name: string, residual?: SymbolicTensor): SymbolicTensor {
-  const layer = new BatchNormAct({ axis: -1, momentum: 0.9, epsilon: 1e-5, relu: true, name });
+  const layer = new BatchNormAct({ ...BN_ARGS, relu: true, name });
   return layer.apply(residual ? [x, residual] : x) as SymbolicTensor;
 }
 

@@ -86,12 +86,12 @@ function batchNormTrainKernel(k: string): tf.KernelFunc {
     if (gamma!.shape.length !== 1 || gamma!.shape[0] !== C || beta!.shape.length !== 1 || beta!.shape[0] !== C) {
       throw new Error(`${k}: gamma and beta must be [${C}], got [${gamma!.shape}] and [${beta!.shape}]`);
     }
-    const y = allocOutput(backend, sizeOf(x!.shape));
-    const mean = new Float32Array(C);
-    const variance = new Float32Array(C);
     if (residual && !tf.util.arraysEqual(residual.shape, x!.shape)) {
       throw new Error(`${k}: residual must have x's shape [${x!.shape}], got [${residual.shape}]`);
     }
+    const y = allocOutput(backend, sizeOf(x!.shape));
+    const mean = new Float32Array(C);
+    const variance = new Float32Array(C);
     backend.native.fusedBatchNormTrain(
       f32(backend, x, k, 'x'), f32(backend, gamma, k, 'gamma'), f32(backend, beta, k, 'beta'), Number(attrs?.epsilon), C,
       y, mean, variance, residual ? f32(backend, residual, k, 'residual') : null, attrs?.relu === true,
